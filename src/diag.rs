@@ -1,0 +1,275 @@
+//! Diagnostics that point into stack files: `file:line:col`, the offending text underlined, and a
+//! hint. Every stage reports problems in a stack file through these, rendered by miette.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Index of a file in a [`SourceMap`].
+pub type FileId = u32;
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span {
+            file,
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// One loaded source file.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The name shown in diagnostics (the path as the user gave it).
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+impl SourceFile {
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let col = before[line_start..].chars().count() + 1;
+        (line, col)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Every file a stack was loaded from (the stack, var files, module templates as rendered).
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
+        self.files.push(SourceFile {
+            name: name.into(),
+            text: text.into(),
+        });
+        (self.files.len() - 1) as FileId
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id as usize)
+    }
+
+    /// `file:line:col` of a span's start.
+    pub fn location(&self, span: Span) -> String {
+        match self.get(span.file) {
+            Some(f) => {
+                let (l, c) = f.line_col(span.start as usize);
+                format!("{}:{}:{}", f.name, l, c)
+            }
+            None => "<unknown>".to_string(),
+        }
+    }
+}
+
+/// One problem in a stack.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// A stable code, e.g. `unknown-key`, for tests and for users searching docs.
+    pub code: &'static str,
+    pub message: String,
+    /// The main place; `None` for problems without a place (a missing file).
+    pub span: Option<Span>,
+    /// Text under the underline.
+    pub label: String,
+    /// Further places (e.g. the other steps of a cycle, the first definition of a duplicate).
+    pub related: Vec<(Span, String)>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            message: message.into(),
+            span: None,
+            label: String::new(),
+            related: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.span = Some(span);
+        self.label = label.into();
+        self
+    }
+
+    pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.related.push((span, label.into()));
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// A set of diagnostics with the sources they point into. This is the error type of every
+/// stage that reads stack files.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics {
+    pub sources: Arc<SourceMap>,
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn new(sources: Arc<SourceMap>, items: Vec<Diagnostic>) -> Self {
+        Diagnostics { sources, items }
+    }
+
+    pub fn single(sources: Arc<SourceMap>, item: Diagnostic) -> Self {
+        Diagnostics {
+            sources,
+            items: vec![item],
+        }
+    }
+
+    /// Renders every diagnostic with miette (colour when `color`), each headed by `file:line:col`.
+    pub fn render(&self, color: bool) -> String {
+        let handler = miette::GraphicalReportHandler::new_themed(if color {
+            miette::GraphicalTheme::unicode()
+        } else {
+            miette::GraphicalTheme::unicode_nocolor()
+        })
+        .with_width(120);
+        let mut out = String::new();
+        for item in &self.items {
+            let report = Rendered {
+                item,
+                sources: &self.sources,
+            };
+            if handler.render_report(&mut out, &report).is_err() {
+                out.push_str(&report.to_string());
+            }
+            out.push('\n');
+        }
+        let n = self.items.len();
+        if n > 1 {
+            out.push_str(&format!("{n} problems found.\n"));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for item in &self.items {
+            writeln!(
+                f,
+                "{}",
+                Rendered {
+                    item,
+                    sources: &self.sources
+                }
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// A diagnostic paired with its sources so miette can show the snippet.
+struct Rendered<'a> {
+    item: &'a Diagnostic,
+    sources: &'a SourceMap,
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.item.span {
+            Some(span) => write!(f, "{}: {}", self.sources.location(span), self.item.message),
+            None => write!(f, "{}", self.item.message),
+        }
+    }
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl miette::Diagnostic for Rendered<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.item.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.item
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        let span = self.item.span?;
+        let file = self.sources.get(span.file)?;
+        Some(&file.text as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let span = self.item.span?;
+        let mut labels = vec![miette::LabeledSpan::new_primary_with_span(
+            Some(self.item.label.clone()),
+            (span.start as usize, span.len()),
+        )];
+        for (s, l) in &self.item.related {
+            if s.file == span.file {
+                labels.push(miette::LabeledSpan::new_with_span(
+                    Some(l.clone()),
+                    (s.start as usize, s.len()),
+                ));
+            }
+        }
+        Some(Box::new(labels.into_iter()))
+    }
+}
+
+/// The valid name closest to `given`, for "did you mean" hints.
+pub fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(given, c);
+        if score > 0.75 && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}

@@ -1,0 +1,14 @@
+//! `mlstack`: a declarative provisioner for a complete MLOps environment.
+//!
+//! Stages, one module each: [`stack`] (parse and expand), [`graph`] (dependencies), [`plan`]
+//! (compute, save, render), [`apply`] (execute), [`state`] (record and lock). The engine speaks
+//! to providers only through [`mlstack_provider_api::Provider`]; [`cli`] is a thin layer on top.
+
+pub mod cli;
+pub mod diag;
+pub mod plan;
+pub mod providers;
+pub mod stack;
+pub mod state;
+
+pub use mlstack_provider_api as provider_api;
