@@ -1,11 +1,21 @@
 //! The command line: argument parsing and dispatch, one file per command. Commands call the
 //! library; they only parse arguments, print and choose the exit code.
 
+mod apply;
 mod args;
+mod destroy;
+mod graph;
+mod output;
+mod plan;
+mod show;
+mod state;
+mod validate;
 
 pub use args::*;
 
+use crate::diag::Diagnostics;
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 /// Exit code for errors (invalid stack, API failure, refused plan).
@@ -13,9 +23,92 @@ pub const EXIT_ERROR: u8 = 1;
 /// Exit code of `plan --detailed-exitcode` when changes are pending.
 pub const EXIT_CHANGES: u8 = 2;
 
+/// How output looks on this run.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    /// Colour on stdout/stderr (off with `--no-color`, `NO_COLOR`, or when not a terminal).
+    pub color: bool,
+    /// stdout is a terminal (progress may redraw; otherwise plain lines for CI logs).
+    pub interactive: bool,
+}
+
+impl Ui {
+    pub fn from_env(no_color: bool) -> Ui {
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let tty = std::io::stdout().is_terminal();
+        Ui {
+            color: tty && !no_color && !no_color_env,
+            interactive: tty && std::io::stdin().is_terminal(),
+        }
+    }
+}
+
+/// Why a command failed. Printed once, to stderr, then exit 1.
+#[derive(Debug)]
+pub enum CliError {
+    /// Problems in stack files, with their places.
+    Diagnostics(Diagnostics),
+    /// Any other failure, already worded for the user (never holding a secret).
+    Message(String),
+}
+
+impl From<Diagnostics> for CliError {
+    fn from(d: Diagnostics) -> Self {
+        CliError::Diagnostics(d)
+    }
+}
+
+impl From<String> for CliError {
+    fn from(s: String) -> Self {
+        CliError::Message(s)
+    }
+}
+
+/// What each command returns.
+pub type CliResult = Result<ExitCode, CliError>;
+
+/// A tokio runtime for the commands that talk to providers.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Message(format!("cannot start the async runtime: {e}")))
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let _ = cli;
-    ExitCode::from(EXIT_ERROR)
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let ui = Ui::from_env(cli.no_color);
+    let result = match cli.command {
+        Command::Validate(a) => validate::run(&a, ui),
+        Command::Plan(a) => plan::run(&a, ui),
+        Command::Apply(a) => apply::run(&a, ui),
+        Command::Destroy(a) => destroy::run(&a, ui),
+        Command::Graph(a) => graph::run(&a, ui),
+        Command::Output(a) => output::run(&a, ui),
+        Command::Show(a) => show::run(&a, ui),
+        Command::State(c) => state::run(&c, ui),
+    };
+    match result {
+        Ok(code) => code,
+        Err(CliError::Diagnostics(d)) => {
+            eprint!("{}", d.render(ui.color));
+            ExitCode::from(EXIT_ERROR)
+        }
+        Err(CliError::Message(m)) => {
+            eprintln!("Error: {m}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
 }

@@ -1,0 +1,7 @@
+//! `mlstack apply`.
+
+use super::{ApplyArgs, CliError, CliResult, Ui};
+
+pub fn run(_args: &ApplyArgs, _ui: Ui) -> CliResult {
+    Err(CliError::Message("`apply` is not implemented yet".into()))
+}
