@@ -4,11 +4,14 @@
 //! (compute, save, render), [`apply`] (execute), [`state`] (record and lock). The engine speaks
 //! to providers only through [`mlstack_provider_api::Provider`]; [`cli`] is a thin layer on top.
 
+pub mod apply;
 pub mod cli;
 pub mod diag;
+pub mod graph;
 pub mod plan;
 pub mod providers;
 pub mod stack;
 pub mod state;
+pub mod walk;
 
 pub use mlstack_provider_api as provider_api;

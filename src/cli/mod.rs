@@ -76,6 +76,33 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::Message(format!("cannot start the async runtime: {e}")))
 }
 
+/// The loader's options from the command line: `--var`, `--var-file`, and the environment.
+pub fn load_options(args: &StackArgs) -> Result<crate::stack::LoadOptions, CliError> {
+    let mut vars = Vec::new();
+    for v in &args.vars {
+        match v.split_once('=') {
+            Some((k, val)) => vars.push((k.trim().to_string(), val.to_string())),
+            None => {
+                return Err(CliError::Message(format!(
+                    "--var {v}: expected NAME=VALUE"
+                )))
+            }
+        }
+    }
+    Ok(crate::stack::LoadOptions {
+        vars,
+        var_files: args.var_files.clone(),
+        env: std::env::vars().collect(),
+        modules_dir: None,
+    })
+}
+
+/// Loads a stack and runs the static checks against the built-in providers.
+pub fn load_stack(args: &StackArgs) -> Result<crate::stack::Stack, CliError> {
+    let opts = load_options(args)?;
+    crate::stack::load(&args.stack, &opts).map_err(CliError::Diagnostics)
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

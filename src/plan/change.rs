@@ -104,6 +104,9 @@ impl Plan {
 
     /// True when applying would change resources or outputs.
     pub fn has_changes(&self) -> bool {
+        if self.mode == PlanMode::RefreshOnly {
+            return !self.drift.is_empty();
+        }
         self.changes.iter().any(|c| c.action.is_change())
             || self.output_changes.iter().any(|c| c.action.is_change())
     }

@@ -1,0 +1,448 @@
+//! Executing a plan: every change in dependency order (deletions in reverse), bounded
+//! parallelism, readiness waits, state saved after every resource. A failure skips what depends
+//! on it and lets independent work finish; cancellation stops scheduling and lets in-flight
+//! work end, so state always records what really happened.
+
+mod events;
+
+pub use events::{Event, EventSink, HumanEvents, JsonEvents, NoEvents};
+
+use crate::graph::Graph;
+use crate::plan::{lookup, mark_sensitive, provider_config, provider_type, Action, Plan, ResourceChange};
+use crate::providers::Registry;
+use crate::stack::{Mode, Stack};
+use crate::state::{OutputState, ResourceState, State};
+use crate::walk::{walk, Outcome};
+use mlstack_provider_api::{ApplyRequest, ResourceRef, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+/// How to apply.
+pub struct ApplyOptions<'a> {
+    pub parallelism: usize,
+    /// How long to wait for one resource to become ready.
+    pub ready_timeout: Duration,
+    /// Where progress goes.
+    pub events: &'a dyn EventSink,
+    /// Set (e.g. by Ctrl-C) to stop starting new work.
+    pub cancel: &'a AtomicBool,
+}
+
+/// What an apply did.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    /// Resources changed successfully.
+    pub applied: usize,
+    /// Each failed resource and why.
+    pub failed: Vec<(String, String)>,
+    /// Resources not attempted because something they depend on failed.
+    pub skipped: Vec<String>,
+    /// Stopped early by cancellation.
+    pub cancelled: bool,
+    /// State could not be saved (the apply stopped).
+    pub save_error: Option<String>,
+}
+
+impl ApplyReport {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty() && !self.cancelled && self.save_error.is_none()
+    }
+}
+
+/// How state changes when one node finishes.
+enum Update {
+    Upsert(ResourceState),
+    Remove(String),
+}
+
+struct NodeDone {
+    updates: Vec<Update>,
+    id: Option<String>,
+    /// A no-op that only refreshed state: not counted, not announced.
+    quiet: bool,
+}
+
+struct NodeFailed {
+    updates: Vec<Update>,
+    message: String,
+}
+
+/// The execution order constraints among the plan's changes, as indexes into `plan.changes`.
+fn dependencies(plan: &Plan, graph: &Graph) -> Vec<Vec<usize>> {
+    let index: BTreeMap<&str, usize> = plan
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.address.as_str(), i))
+        .collect();
+    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); plan.changes.len()];
+    for (i, c) in plan.changes.iter().enumerate() {
+        if c.action != Action::Delete {
+            // Creates and updates wait for what they reference.
+            for d in graph.dependencies(&c.address) {
+                if let Some(&j) = index.get(d.as_str()) {
+                    if plan.changes[j].action != Action::Delete {
+                        deps[i].insert(j);
+                    }
+                }
+            }
+        }
+        if c.action == Action::Delete || c.action.is_replace() {
+            // A deletion waits until whatever depended on it is deleted (or replaced) first.
+            for (j, other) in plan.changes.iter().enumerate() {
+                if j != i
+                    && (other.action == Action::Delete || other.action.is_replace())
+                    && other.dependencies.iter().any(|d| d == &c.address)
+                {
+                    deps[i].insert(j);
+                }
+            }
+        }
+    }
+    deps.into_iter().map(|s| s.into_iter().collect()).collect()
+}
+
+/// Applies `plan`. `state` is updated in place and `save` is called after every resource.
+pub async fn apply(
+    stack: &Stack,
+    graph: &Graph,
+    plan: &Plan,
+    registry: &Registry,
+    state: &mut State,
+    save: &mut dyn FnMut(&State) -> Result<(), String>,
+    opts: &ApplyOptions<'_>,
+) -> ApplyReport {
+    let deps = dependencies(plan, graph);
+    let state_cell = RefCell::new(std::mem::take(state));
+    let report = RefCell::new(ApplyReport::default());
+    let started_at: RefCell<BTreeMap<usize, Instant>> = RefCell::new(BTreeMap::new());
+
+    let mut tick = |running: &[(usize, Instant)]| {
+        for (i, since) in running {
+            let c = &plan.changes[*i];
+            opts.events.emit(&Event::Progress {
+                address: &c.address,
+                action: c.action,
+                elapsed: since.elapsed(),
+            });
+        }
+    };
+    let outcomes = walk(
+        &deps,
+        opts.parallelism,
+        opts.cancel,
+        |i| {
+            let c = &plan.changes[i];
+            started_at.borrow_mut().insert(i, Instant::now());
+            if c.action.is_change() {
+                opts.events.emit(&Event::Start {
+                    address: &c.address,
+                    action: c.action,
+                });
+            }
+            let values = {
+                let st = state_cell.borrow();
+                let mut m: BTreeMap<String, Value> = BTreeMap::new();
+                for d in graph.dependencies(&c.address) {
+                    if let Some(r) = st.resource(&d) {
+                        m.insert(d, r.value());
+                    }
+                }
+                if let Some(p) = stack.resource(&c.address).and_then(|d| stack.providers.get(&d.provider)) {
+                    for r in p.config.references() {
+                        if let Some(rs) = st.resource(&r.address) {
+                            m.insert(r.address.clone(), rs.value());
+                        }
+                    }
+                }
+                m
+            };
+            let prior = state_cell.borrow().resource(&c.address).cloned();
+            async move { run_one(stack, registry, c, values, prior, opts.ready_timeout).await }
+        },
+        |i, result| {
+            let c = &plan.changes[i];
+            let elapsed = started_at.borrow().get(&i).map(|t| t.elapsed()).unwrap_or_default();
+            let mut st = state_cell.borrow_mut();
+            let updates = match result {
+                Ok(done) => &done.updates,
+                Err(f) => &f.updates,
+            };
+            let changed = !updates.is_empty();
+            for u in updates {
+                match u {
+                    Update::Upsert(r) => st.upsert(r.clone()),
+                    Update::Remove(a) => {
+                        st.remove(a);
+                    }
+                }
+            }
+            let mut rep = report.borrow_mut();
+            match result {
+                Ok(done) => {
+                    if !done.quiet {
+                        rep.applied += 1;
+                        opts.events.emit(&Event::Done {
+                            address: &c.address,
+                            action: c.action,
+                            elapsed,
+                            id: done.id.as_deref(),
+                        });
+                    }
+                }
+                Err(f) => {
+                    rep.failed.push((c.address.clone(), f.message.clone()));
+                    opts.events.emit(&Event::Failed {
+                        address: &c.address,
+                        action: c.action,
+                        message: &f.message,
+                    });
+                }
+            }
+            if changed && rep.save_error.is_none() {
+                st.serial += 1;
+                if let Err(e) = save(&st) {
+                    rep.save_error = Some(e);
+                    opts.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        },
+        Some((Duration::from_secs(10), &mut tick)),
+    )
+    .await;
+
+    let mut report = report.into_inner();
+    for (i, o) in outcomes.iter().enumerate() {
+        let c = &plan.changes[i];
+        match o {
+            Outcome::Skipped(because) => {
+                let cause = &plan.changes[*because].address;
+                report.skipped.push(c.address.clone());
+                if c.action.is_change() {
+                    opts.events.emit(&Event::Skipped {
+                        address: &c.address,
+                        because: cause,
+                    });
+                }
+            }
+            Outcome::Cancelled => report.cancelled = true,
+            _ => {}
+        }
+    }
+
+    // Outputs, from what is now in state.
+    let mut st = state_cell.into_inner();
+    if report.ok() && plan.targets.is_empty() {
+        let before = st.outputs.clone();
+        st.outputs.clear();
+        if plan.mode != crate::plan::PlanMode::Destroy {
+            for o in &stack.outputs {
+                let get = |a: &str| st.resource(a).map(ResourceState::value);
+                let v = o.value.eval(&|r| lookup(&get, r));
+                let sensitive = o.sensitive || v.contains_sensitive();
+                st.outputs.insert(
+                    o.name.clone(),
+                    OutputState {
+                        value: v.to_json_unmarked(),
+                        sensitive,
+                    },
+                );
+            }
+        }
+        if st.outputs != before {
+            st.serial += 1;
+            if let Err(e) = save(&st) {
+                report.save_error = Some(e);
+            }
+        }
+    }
+    *state = st;
+    report
+}
+
+fn resource_state(stack: &Stack, c: &ResourceChange, v: &Value) -> ResourceState {
+    let decl = stack.resource(&c.address);
+    let mut r = ResourceState {
+        address: c.address.clone(),
+        mode: c.mode,
+        type_name: c.type_name.clone(),
+        provider: c.provider.clone(),
+        id: v.get("id").and_then(Value::as_str).map(str::to_string),
+        attributes: serde_json::Value::Null,
+        sensitive_attributes: Vec::new(),
+        dependencies: c.dependencies.clone(),
+        prevent_destroy: decl.is_some_and(|d| d.lifecycle.prevent_destroy),
+    };
+    r.set_value(v);
+    r
+}
+
+/// Applies one change.
+async fn run_one(
+    stack: &Stack,
+    registry: &Registry,
+    c: &ResourceChange,
+    values: BTreeMap<String, Value>,
+    prior: Option<ResourceState>,
+    ready_timeout: Duration,
+) -> Result<NodeDone, NodeFailed> {
+    let failed = |message: String, updates: Vec<Update>| NodeFailed { updates, message };
+    let ptype = provider_type(stack, &c.provider);
+    let Some(provider) = registry.get(ptype) else {
+        return Err(failed(format!("provider `{ptype}` is not available"), Vec::new()));
+    };
+    let get = |a: &str| values.get(a).cloned();
+    let config = provider_config(stack, &c.provider, &get);
+    if config.contains_unknown() {
+        return Err(failed(
+            "the provider's configuration is still unknown (a resource it depends on was not created)".into(),
+            Vec::new(),
+        ));
+    }
+    let rref = ResourceRef {
+        address: &c.address,
+        type_name: &c.type_name,
+        provider_config: &config,
+    };
+    let schema = registry.resource_schema(&c.type_name, c.mode == Mode::Data);
+    let prior_value = prior.as_ref().map(ResourceState::value);
+
+    if c.action == Action::NoOp {
+        // Record what refresh saw, when it differs from what state holds.
+        let quiet = NodeDone {
+            updates: Vec::new(),
+            id: None,
+            quiet: true,
+        };
+        return match (&c.after, &prior_value) {
+            (Some(after), Some(p)) if !after.same_data(p) || after.sensitive_paths() != p.sensitive_paths() => Ok(NodeDone {
+                updates: vec![Update::Upsert(resource_state(stack, c, after))],
+                ..quiet
+            }),
+            (Some(after), None) if c.mode == Mode::Data => Ok(NodeDone {
+                updates: vec![Update::Upsert(resource_state(stack, c, after))],
+                ..quiet
+            }),
+            _ => Ok(quiet),
+        };
+    }
+
+    if c.action == Action::Delete {
+        let Some(p) = prior_value else {
+            return Ok(NodeDone {
+                updates: Vec::new(),
+                id: None,
+                quiet: false,
+            });
+        };
+        return match provider.delete(rref, &p).await {
+            Ok(()) => Ok(NodeDone {
+                updates: vec![Update::Remove(c.address.clone())],
+                id: None,
+                quiet: false,
+            }),
+            Err(e) => Err(failed(format!("delete failed: {e}"), Vec::new())),
+        };
+    }
+
+    let Some(decl) = stack.resource(&c.address) else {
+        return Err(failed("not in the stack any more".into(), Vec::new()));
+    };
+    let mut desired = decl.properties.eval(&|r| lookup(&get, r));
+    if desired.contains_unknown() {
+        return Err(failed(
+            "a value it depends on is still unknown (a dependency was not applied)".into(),
+            Vec::new(),
+        ));
+    }
+
+    if c.mode == Mode::Data {
+        return match provider.read_data(rref, &desired).await {
+            Ok(v) => Ok(NodeDone {
+                updates: vec![Update::Upsert(resource_state(stack, c, &mark_sensitive(v, schema)))],
+                id: None,
+                quiet: false,
+            }),
+            Err(e) => Err(failed(format!("read failed: {e}"), Vec::new())),
+        };
+    }
+
+    let mut updates = Vec::new();
+    let mut existing = prior_value.clone();
+    if c.action == Action::DeleteThenCreate {
+        if let Some(p) = &prior_value {
+            if let Err(e) = provider.delete(rref, p).await {
+                return Err(failed(format!("delete (for replacement) failed: {e}"), Vec::new()));
+            }
+            updates.push(Update::Remove(c.address.clone()));
+        }
+        existing = None;
+    }
+    if c.action == Action::CreateThenDelete {
+        existing = None;
+    }
+    if let (Some(live), Some(_)) = (&c.before, &existing) {
+        for p in &decl.lifecycle.ignore_changes {
+            match live.get_path(p) {
+                Some(v) => {
+                    desired.set_path(p, v);
+                }
+                None => {
+                    desired.remove_path(p);
+                }
+            }
+        }
+    }
+    let request = ApplyRequest {
+        resource: rref,
+        desired: &desired,
+        prior: if existing.is_some() {
+            c.before.as_ref().or(existing.as_ref())
+        } else {
+            None
+        },
+        ignore_paths: &decl.lifecycle.ignore_changes,
+    };
+    let applied = match provider.apply(request).await {
+        Ok(v) => mark_sensitive(v, schema),
+        Err(e) => return Err(failed(format!("{} failed: {e}", verb(c.action)), updates)),
+    };
+    let record = resource_state(stack, c, &applied);
+    let id = record.id.clone();
+    updates.push(Update::Upsert(record));
+    if let Err(e) = tokio::time::timeout(ready_timeout, provider.wait_ready(rref, &applied, ready_timeout))
+        .await
+        .unwrap_or_else(|_| {
+            Err(mlstack_provider_api::ProviderError::new(format!(
+                "not ready after {}",
+                humantime::format_duration(ready_timeout)
+            )))
+        })
+    {
+        return Err(failed(format!("created but not ready: {e}"), updates));
+    }
+    if c.action == Action::CreateThenDelete {
+        if let Some(p) = &prior_value {
+            if let Err(e) = provider.delete(rref, p).await {
+                return Err(failed(
+                    format!("the replacement was created, but deleting the old object failed: {e}"),
+                    updates,
+                ));
+            }
+        }
+    }
+    Ok(NodeDone {
+        updates,
+        id,
+        quiet: false,
+    })
+}
+
+fn verb(a: Action) -> &'static str {
+    match a {
+        Action::Update => "update",
+        _ => "create",
+    }
+}
