@@ -1,5 +1,15 @@
 //! State: the record of what was applied, where it lives, and the lock that guards it.
 
+mod atomic;
+mod backend;
+mod codec;
+mod local;
+mod lock;
 mod model;
 
+pub use atomic::{create_private_dir, replace_file};
+pub use backend::{open_backend, Backend, LockGuard, BACKEND_KINDS};
+pub use codec::{decode, encode};
+pub use local::{LocalBackend, LOCAL_SETTINGS};
+pub use lock::{command_line_for_display, hostname, locked_message, FileLock, LockInfo};
 pub use model::{OutputState, ResourceState, State, STATE_VERSION};
