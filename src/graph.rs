@@ -239,11 +239,18 @@ fn find_cycles(g: &Graph, stack: &Stack) -> Vec<Diagnostic> {
         text.push_str(" → ");
         text.push_str(g.address(start));
         let first = &stack.resources[g.graph[start]];
+        let primary = cycle
+            .first()
+            .map(|(_, span)| *span)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(first.span);
+        let next = names.get(1).copied().unwrap_or(g.address(start));
         let mut d = Diagnostic::new("dependency-cycle", format!("dependency cycle: {text}"))
-            .at(first.span, "this resource is part of a cycle")
+            .at(primary, format!("`{}` depends on `{next}` here", g.address(start)))
             .help("break the cycle by removing one of these references or `depends_on` entries");
-        for (_, span) in &cycle {
-            d = d.also(*span, "depends on");
+        for (i, (n, span)) in cycle.iter().enumerate().skip(1) {
+            let to = names.get(i + 1).copied().unwrap_or(g.address(start));
+            d = d.also(*span, format!("`{}` depends on `{to}`", g.address(*n)));
         }
         out.push(d);
     }

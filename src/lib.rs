@@ -10,6 +10,7 @@ pub mod diag;
 pub mod graph;
 pub mod plan;
 pub mod providers;
+pub mod session;
 pub mod stack;
 pub mod state;
 pub mod walk;

@@ -104,14 +104,15 @@ fn dependencies(plan: &Plan, graph: &Graph) -> Vec<Vec<usize>> {
     deps.into_iter().map(|s| s.into_iter().collect()).collect()
 }
 
-/// Applies `plan`. `state` is updated in place and `save` is called after every resource.
+/// Applies `plan`. `state` is updated in place and `save` is called after every resource; it
+/// stores the state and bumps its serial (as `Backend::write` does).
 pub async fn apply(
     stack: &Stack,
     graph: &Graph,
     plan: &Plan,
     registry: &Registry,
     state: &mut State,
-    save: &mut dyn FnMut(&State) -> Result<(), String>,
+    save: &mut dyn FnMut(&mut State) -> Result<(), String>,
     opts: &ApplyOptions<'_>,
 ) -> ApplyReport {
     let deps = dependencies(plan, graph);
@@ -202,8 +203,7 @@ pub async fn apply(
                 }
             }
             if changed && rep.save_error.is_none() {
-                st.serial += 1;
-                if let Err(e) = save(&st) {
+                if let Err(e) = save(&mut st) {
                     rep.save_error = Some(e);
                     opts.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
@@ -252,8 +252,7 @@ pub async fn apply(
             }
         }
         if st.outputs != before {
-            st.serial += 1;
-            if let Err(e) = save(&st) {
+            if let Err(e) = save(&mut st) {
                 report.save_error = Some(e);
             }
         }
@@ -323,6 +322,11 @@ async fn run_one(
             }),
             (Some(after), None) if c.mode == Mode::Data => Ok(NodeDone {
                 updates: vec![Update::Upsert(resource_state(stack, c, after))],
+                ..quiet
+            }),
+            // Refresh found it gone (refresh-only plans): forget it.
+            (None, Some(_)) => Ok(NodeDone {
+                updates: vec![Update::Remove(c.address.clone())],
                 ..quiet
             }),
             _ => Ok(quiet),

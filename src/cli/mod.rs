@@ -3,6 +3,7 @@
 
 mod apply;
 mod args;
+mod run;
 mod destroy;
 mod graph;
 mod output;
@@ -26,7 +27,8 @@ pub const EXIT_CHANGES: u8 = 2;
 /// How output looks on this run.
 #[derive(Debug, Clone, Copy)]
 pub struct Ui {
-    /// Colour on stdout/stderr (off with `--no-color`, `NO_COLOR`, or when not a terminal).
+    /// Colour on stdout/stderr: on a terminal or with `CLICOLOR_FORCE`, off with `--no-color`
+    /// or `NO_COLOR`.
     pub color: bool,
     /// stdout is a terminal (progress may redraw; otherwise plain lines for CI logs).
     pub interactive: bool,
@@ -34,10 +36,11 @@ pub struct Ui {
 
 impl Ui {
     pub fn from_env(no_color: bool) -> Ui {
-        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
         let tty = std::io::stdout().is_terminal();
         Ui {
-            color: tty && !no_color && !no_color_env,
+            // CLICOLOR_FORCE asks for colour without a terminal (CI logs that render ANSI).
+            color: (tty || set("CLICOLOR_FORCE")) && !no_color && !set("NO_COLOR"),
             interactive: tty && std::io::stdin().is_terminal(),
         }
     }

@@ -322,6 +322,7 @@ pub async fn compute(
         let mut c = change_of(r, Action::Delete, Some(before), None);
         if opts.mode == PlanMode::RefreshOnly {
             c.action = Action::NoOp;
+            c.after = c.before.clone();
         } else if opts.mode != PlanMode::Destroy {
             c.reason = Some("no longer in the stack".into());
         }

@@ -1,30 +1,20 @@
-//! The `local` provider: files on disk (rendered manifests for GitOps, kubeconfigs, reports).
-//! Refresh reads the file back, so an edit made by hand shows as drift and apply repairs it.
+//! The `local` provider: things on the machine running mlstack. `local_file` writes files
+//! (rendered manifests for GitOps, kubeconfigs); `local_command` runs a command once (and again
+//! when its triggers change), as Terraform's local-exec does.
+
+mod command;
+mod file;
 
 use mlstack_provider_api::{
-    ApplyRequest, AttrSchema, AttrType, PathStep, PlanRequest, PlannedResource, Provider,
-    ProviderError, ProviderResult, ProviderSchema, ReadResult, ResourceRef, ResourceSchema,
-    ValidationIssue, Value,
+    ApplyRequest, PlanRequest, PlannedResource, Provider, ProviderError, ProviderResult,
+    ProviderSchema, ReadResult, ResourceRef, ValidationIssue, Value,
 };
-use std::collections::BTreeMap;
-use std::path::Path;
 
 /// The built-in `local` provider.
 pub struct LocalProvider;
 
-fn file_schema(description: &'static str) -> ResourceSchema {
-    ResourceSchema::new(description)
-        .attr(
-            "filename",
-            AttrSchema::input(AttrType::String).required().force_new(),
-        )
-        .attr("content", AttrSchema::input(AttrType::String))
-        .attr(
-            "sensitive_content",
-            AttrSchema::input(AttrType::String).sensitive(),
-        )
-        .attr("file_permission", AttrSchema::input(AttrType::String))
-        .attr("id", AttrSchema::computed(AttrType::String))
+fn unknown_type(t: &str) -> ProviderError {
+    ProviderError::new(format!("the local provider has no resource type {t}"))
 }
 
 #[async_trait::async_trait]
@@ -35,179 +25,56 @@ impl Provider for LocalProvider {
 
     fn schema(&self) -> ProviderSchema {
         let mut s = ProviderSchema::default();
-        s.resources.insert(
-            "local_file",
-            file_schema("A file on disk, written atomically"),
-        );
-        s.data_sources.insert(
-            "local_file",
-            ResourceSchema::new("Reads an existing file")
-                .attr("filename", AttrSchema::input(AttrType::String).required())
-                .attr("content", AttrSchema::computed(AttrType::String)),
-        );
+        s.resources.insert("local_file", file::schema());
+        s.resources.insert("local_command", command::schema());
+        s.data_sources.insert("local_file", file::data_schema());
         s
     }
 
-    fn validate(&self, _type_name: &str, properties: &Value) -> Vec<ValidationIssue> {
-        let mut issues = Vec::new();
-        let has = |k: &str| properties.get(k).is_some_and(|v| !matches!(v, Value::Null));
-        if has("content") && has("sensitive_content") {
-            issues.push(ValidationIssue {
-                path: vec![PathStep::Key("sensitive_content".into())],
-                message: "`content` and `sensitive_content` are mutually exclusive".into(),
-                hint: None,
-            });
+    fn validate(&self, type_name: &str, properties: &Value) -> Vec<ValidationIssue> {
+        match type_name {
+            "local_file" => file::validate(properties),
+            "local_command" => command::validate(properties),
+            _ => Vec::new(),
         }
-        if let Some(p) = properties.get("file_permission").and_then(Value::as_str) {
-            if u32::from_str_radix(p, 8).map_or(true, |m| m > 0o7777) {
-                issues.push(ValidationIssue {
-                    path: vec![PathStep::Key("file_permission".into())],
-                    message: format!("`{p}` is not an octal file mode"),
-                    hint: Some("for example \"0644\" or \"0600\"".into()),
-                });
-            }
-        }
-        issues
     }
 
-    async fn read(&self, _r: ResourceRef<'_>, prior: &Value) -> ProviderResult<ReadResult> {
-        let Some(filename) = prior.get("filename").and_then(Value::as_str) else {
-            return Ok(ReadResult::Gone);
-        };
-        match tokio::fs::read(filename).await {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                let mut live = prior.clone();
-                let key = if prior
-                    .get("sensitive_content")
-                    .is_some_and(|v| !matches!(v, Value::Null))
-                {
-                    live.set_path(
-                        &[PathStep::Key("sensitive_content".into())],
-                        Value::String(text).into_sensitive(),
-                    );
-                    "sensitive_content"
-                } else {
-                    live.set_path(&[PathStep::Key("content".into())], Value::String(text));
-                    "content"
-                };
-                let _ = key;
-                if let Some(mode) = file_mode(filename).await {
-                    live.set_path(
-                        &[PathStep::Key("file_permission".into())],
-                        Value::String(mode),
-                    );
-                }
-                Ok(ReadResult::Found(live))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ReadResult::Gone),
-            Err(e) => Err(ProviderError::new(format!("cannot read {filename}: {e}"))),
+    async fn read(&self, r: ResourceRef<'_>, prior: &Value) -> ProviderResult<ReadResult> {
+        match r.type_name {
+            "local_file" => file::read(prior).await,
+            "local_command" => Ok(ReadResult::Found(prior.clone())),
+            t => Err(unknown_type(t)),
         }
     }
 
     async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlannedResource> {
-        let mut planned = normalize(req.desired);
-        if let Some(Value::Map(m)) = Some(&mut planned) {
-            m.insert(
-                "id".into(),
-                req.desired
-                    .get("filename")
-                    .cloned()
-                    .unwrap_or(Value::Unknown),
-            );
+        match req.resource.type_name {
+            "local_file" => file::plan(req).await,
+            "local_command" => Ok(command::plan(req)),
+            t => Err(unknown_type(t)),
         }
-        let mut result = PlannedResource::new(planned);
-        if let Some(live) = req.live.or(req.prior) {
-            let a = req.desired.get("filename");
-            let b = live.get("filename");
-            if !matches!((a, b), (Some(a), Some(b)) if a.same_data(b)) {
-                result
-                    .requires_replace
-                    .push(vec![PathStep::Key("filename".into())]);
-            }
-        }
-        Ok(result)
     }
 
     async fn apply(&self, req: ApplyRequest<'_>) -> ProviderResult<Value> {
-        let v = normalize(req.desired);
-        let filename = v
-            .get("filename")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ProviderError::new("`filename` is not set"))?
-            .to_string();
-        let content = v
-            .get("content")
-            .or_else(|| v.get("sensitive_content"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let mode = v
-            .get("file_permission")
-            .and_then(Value::as_str)
-            .and_then(|m| u32::from_str_radix(m, 8).ok())
-            .unwrap_or(0o644);
-        write_atomic(Path::new(&filename), content.as_bytes(), mode)
-            .await
-            .map_err(|e| ProviderError::new(format!("cannot write {filename}: {e}")))?;
-        let mut out = v;
-        out.set_path(&[PathStep::Key("id".into())], Value::String(filename));
-        Ok(out)
-    }
-
-    async fn delete(&self, _r: ResourceRef<'_>, prior: &Value) -> ProviderResult<()> {
-        let Some(filename) = prior.get("filename").and_then(Value::as_str) else {
-            return Ok(());
-        };
-        match tokio::fs::remove_file(filename).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(ProviderError::new(format!("cannot delete {filename}: {e}"))),
+        match req.resource.type_name {
+            "local_file" => file::apply(req).await,
+            "local_command" => command::apply(req).await,
+            t => Err(unknown_type(t)),
         }
     }
 
-    async fn read_data(&self, _r: ResourceRef<'_>, properties: &Value) -> ProviderResult<Value> {
-        let filename = properties
-            .get("filename")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ProviderError::new("`filename` is not set"))?;
-        let text = tokio::fs::read_to_string(filename)
-            .await
-            .map_err(|e| ProviderError::new(format!("cannot read {filename}: {e}")))?;
-        let mut out = BTreeMap::new();
-        out.insert("filename".to_string(), Value::from(filename));
-        out.insert("content".to_string(), Value::String(text));
-        Ok(Value::Map(out))
-    }
-}
-
-/// Desired attributes with the default permission filled in and the sensitive mark enforced.
-fn normalize(desired: &Value) -> Value {
-    let mut v = desired.clone();
-    if let Value::Map(m) = &mut v {
-        m.retain(|_, x| !matches!(x, Value::Null));
-        m.entry("file_permission".into())
-            .or_insert_with(|| Value::from("0644"));
-        if let Some(sc) = m.get_mut("sensitive_content") {
-            *sc = std::mem::take(sc).into_sensitive();
+    async fn delete(&self, r: ResourceRef<'_>, prior: &Value) -> ProviderResult<()> {
+        match r.type_name {
+            "local_file" => file::delete(prior).await,
+            "local_command" => command::delete(prior).await,
+            t => Err(unknown_type(t)),
         }
     }
-    v
-}
 
-async fn file_mode(path: &str) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = tokio::fs::metadata(path).await.ok()?;
-    Some(format!("{:04o}", meta.permissions().mode() & 0o7777))
-}
-
-async fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(dir).await?;
+    async fn read_data(&self, r: ResourceRef<'_>, properties: &Value) -> ProviderResult<Value> {
+        match r.type_name {
+            "local_file" => file::read_data(properties).await,
+            t => Err(unknown_type(t)),
+        }
     }
-    let tmp = path.with_extension(format!("mlstack-tmp-{}", std::process::id()));
-    tokio::fs::write(&tmp, bytes).await?;
-    tokio::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).await?;
-    tokio::fs::rename(&tmp, path).await
 }
