@@ -5,3 +5,5 @@ mod change;
 
 pub use action::Action;
 pub use change::{OutputChange, Plan, PlanMode, ResourceChange, Summary};
+pub mod planfile;
+pub mod render;
