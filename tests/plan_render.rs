@@ -371,16 +371,6 @@ fn markdown_fits_one_comment_with_5000_changes() {
     assert!(out.contains("| Action | Address |"), "overflow table");
     assert!(out.contains("not listed:"), "counts of the rest");
     assert!(out.contains("…and 2480 more"), "warning list capped");
-    eprintln!(
-        "{} bytes, {} details, {} rows",
-        out.len(),
-        out.matches("<details>").count(),
-        out.matches("| `").count()
-    );
-    if std::env::var_os("SHOW_MD").is_some() {
-        eprintln!("{}", &out[..3000]);
-        eprintln!("{}", &out[out.len() - 1500..]);
-    }
     assert_no_secrets("markdown", &out);
 }
 
