@@ -7,3 +7,5 @@ mod compute;
 pub use action::Action;
 pub use compute::{compute, lookup, mark_sensitive, provider_config, provider_type, PlanError, PlanOptions};
 pub use change::{OutputChange, Plan, PlanMode, ResourceChange, Summary};
+pub mod planfile;
+pub mod render;
