@@ -29,7 +29,10 @@ fn default_location_and_description() {
     let dir = tempfile::tempdir().unwrap();
     let b = open_backend(&BackendDecl::default(), "demo", dir.path()).unwrap();
     assert_eq!(b.describe(), "local state .mlstack/demo/state.json");
-    assert!(b.read().unwrap().is_none(), "no state before the first write");
+    assert!(
+        b.read().unwrap().is_none(),
+        "no state before the first write"
+    );
 }
 
 #[test]
@@ -41,7 +44,10 @@ fn other_kinds_name_the_allowed_ones() {
             ..BackendDecl::default()
         };
         let err = open_backend(&decl, "demo", dir.path()).err().unwrap();
-        assert!(err.contains(kind) && err.contains("allowed kinds: local"), "{err}");
+        assert!(
+            err.contains(kind) && err.contains("allowed kinds: local"),
+            "{err}"
+        );
     }
 }
 
@@ -85,8 +91,10 @@ fn writes_are_atomic_private_and_bump_the_serial() {
 fn configured_path_is_relative_to_the_base_dir() {
     let dir = tempfile::tempdir().unwrap();
     let mut decl = BackendDecl::default();
-    decl.config
-        .insert("path".into(), mlstack::provider_api::Value::from("st/x.json"));
+    decl.config.insert(
+        "path".into(),
+        mlstack::provider_api::Value::from("st/x.json"),
+    );
     let b = open_backend(&decl, "demo", dir.path()).unwrap();
     assert_eq!(b.describe(), "local state st/x.json");
     b.write(&mut State::new()).unwrap();

@@ -63,7 +63,12 @@ impl Drop for Holder {
 fn spawn_holder(b: &LocalBackend) -> Holder {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
-        .args(["--exact", "lock_holder_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "lock_holder_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, b.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -99,7 +104,10 @@ fn second_lock_in_the_same_process_is_refused_and_names_the_holder() {
         .lock(&LockInfo::for_this_process("plan"), Duration::ZERO)
         .unwrap_err();
     assert!(err.starts_with("state is locked by "), "{err}");
-    assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
     assert!(err.contains(&first.host), "{err}");
     assert!(err.contains(&first.created), "{err}");
     assert!(err.ends_with("retry with --lock-timeout or wait"), "{err}");

@@ -161,7 +161,11 @@ mod tests {
 
     #[test]
     fn mv_renames_and_rewrites_dependencies() {
-        let mut s = state(vec![res("a", &[]), res("b", &["a"]), res("module.m.x", &["a"])]);
+        let mut s = state(vec![
+            res("a", &[]),
+            res("b", &["a"]),
+            res("module.m.x", &["a"]),
+        ]);
         move_address(&mut s, "a", "c").unwrap();
         assert_eq!(addresses(&s), vec!["b", "c", "module.m.x"]);
         assert_eq!(s.resource("b").unwrap().dependencies, vec!["c"]);
