@@ -59,12 +59,13 @@ fn keep_backup(path: &Path, backup: &Path) -> io::Result<()> {
     let tmp = sibling(backup, "tmp");
     // A hard link costs nothing and shares the old file's bytes, which the rename below
     // detaches from `path`; fall back to a copy where links are not supported.
-    if fs::hard_link(path, &tmp).is_err() {
+    let linked_or_copied = fs::hard_link(path, &tmp).or_else(|_| {
         let _ = fs::remove_file(&tmp);
         fs::copy(path, &tmp)?;
-        File::open(&tmp)?.sync_all()?;
-    }
-    let result = fs::set_permissions(&tmp, Permissions::from_mode(FILE_MODE))
+        File::open(&tmp)?.sync_all()
+    });
+    let result = linked_or_copied
+        .and_then(|_| fs::set_permissions(&tmp, Permissions::from_mode(FILE_MODE)))
         .and_then(|_| fs::rename(&tmp, backup));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);

@@ -26,8 +26,9 @@ pub trait Backend: Send + Sync {
     fn read(&self) -> Result<Option<State>, String>;
 
     /// Stores `state` as the next version: on success `state.serial` has been increased by one
-    /// and `state.mlstack_version` stamped, and the new serial is returned. On failure `state` is
-    /// unchanged and the previously stored state is intact.
+    /// and `state.mlstack_version` stamped, and the new serial is returned. On failure the
+    /// serial is not bumped and the previously stored state is intact. (Resources are sorted by
+    /// address before writing, for deterministic files.)
     fn write(&self, state: &mut State) -> Result<u64, String>;
 
     /// Takes the lock, waiting up to `timeout` (`Duration::ZERO`: fail at once). When another
@@ -40,12 +41,12 @@ pub trait Backend: Send + Sync {
 pub struct LockGuard {
     info: LockInfo,
     /// Whatever the backend needs to keep alive; its `Drop` releases the lock.
-    _held: Box<dyn std::any::Any + Send>,
+    _held: Box<dyn std::any::Any + Send + Sync>,
 }
 
 impl LockGuard {
     /// Wraps a backend's lock handle, whose `Drop` releases the lock.
-    pub fn new(info: LockInfo, held: Box<dyn std::any::Any + Send>) -> LockGuard {
+    pub fn new(info: LockInfo, held: Box<dyn std::any::Any + Send + Sync>) -> LockGuard {
         LockGuard { info, _held: held }
     }
 
@@ -57,7 +58,9 @@ impl LockGuard {
 
 impl std::fmt::Debug for LockGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LockGuard").field("info", &self.info).finish()
+        f.debug_struct("LockGuard")
+            .field("info", &self.info)
+            .finish()
     }
 }
 

@@ -278,6 +278,17 @@ mod tests {
     }
 
     #[test]
+    fn lock_descriptor_is_not_inherited_by_child_processes() {
+        // A spawned tool (or a detached sandbox) must not keep the lock alive after we die.
+        let dir = tempfile::tempdir().unwrap();
+        let info = LockInfo::for_this_process("test");
+        let lock = FileLock::acquire(&dir.path().join("l"), &info, Duration::ZERO).unwrap();
+        // SAFETY: the descriptor is open for the lifetime of `lock`.
+        let flags = unsafe { libc::fcntl(lock.file.as_raw_fd(), libc::F_GETFD) };
+        assert!(flags >= 0 && flags & libc::FD_CLOEXEC != 0);
+    }
+
+    #[test]
     fn hostname_is_not_empty() {
         assert!(!hostname().is_empty());
     }

@@ -3,6 +3,7 @@
 mod atomic;
 mod backend;
 mod codec;
+mod edit;
 mod local;
 mod lock;
 mod model;
@@ -10,6 +11,7 @@ mod model;
 pub use atomic::{create_private_dir, replace_file};
 pub use backend::{open_backend, Backend, LockGuard, BACKEND_KINDS};
 pub use codec::{decode, encode};
+pub use edit::{move_address, not_in_state, remove_address};
 pub use local::{LocalBackend, LOCAL_SETTINGS};
 pub use lock::{command_line_for_display, hostname, locked_message, FileLock, LockInfo};
 pub use model::{OutputState, ResourceState, State, STATE_VERSION};
