@@ -34,9 +34,11 @@ impl Session {
         lock_timeout: Duration,
     ) -> Result<Session, SessionError> {
         let graph = crate::graph::build(&stack).map_err(SessionError::Diagnostics)?;
-        let cwd = std::env::current_dir()
-            .map_err(|e| SessionError::Message(format!("cannot read the working directory: {e}")))?;
-        let backend = open_backend(&stack.backend, &stack.name, &cwd).map_err(SessionError::Message)?;
+        let cwd = std::env::current_dir().map_err(|e| {
+            SessionError::Message(format!("cannot read the working directory: {e}"))
+        })?;
+        let backend =
+            open_backend(&stack.backend, &stack.name, &cwd).map_err(SessionError::Message)?;
         let guard = if lock {
             Some(
                 backend

@@ -9,6 +9,9 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// Called every tick with the running nodes and when each started.
+pub type TickFn<'a> = &'a mut dyn FnMut(&[(usize, Instant)]);
+
 /// What became of one node.
 #[derive(Debug)]
 pub enum Outcome<T, E> {
@@ -29,7 +32,7 @@ pub async fn walk<T, E, S, Fut>(
     cancel: &AtomicBool,
     mut start: S,
     mut on_done: impl FnMut(usize, &Result<T, E>),
-    tick: Option<(Duration, &mut dyn FnMut(&[(usize, Instant)]))>,
+    tick: Option<(Duration, TickFn<'_>)>,
 ) -> Vec<Outcome<T, E>>
 where
     S: FnMut(usize) -> Fut,
@@ -48,7 +51,8 @@ where
         }
     }
     let mut outcomes: Vec<Option<Outcome<T, E>>> = (0..n).map(|_| None).collect();
-    let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..n).filter(|&i| waiting[i] == 0).collect();
     let mut running = FuturesUnordered::new();
     let mut started: BTreeMap<usize, Instant> = BTreeMap::new();
     let (tick_every, mut tick_fn) = match tick {

@@ -58,12 +58,21 @@ fn apply_creates_everything_and_the_next_plan_is_empty() {
     w.write("stack.yaml", BASIC);
     let plan = w.run(&["plan", "stack.yaml", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{plan:?}");
-    assert!(plan.stdout.contains("Plan: 4 to add, 0 to change, 0 to destroy."), "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("Plan: 4 to add, 0 to change, 0 to destroy."),
+        "{plan:?}"
+    );
     assert!(plan.stdout.contains("(known after apply)"), "{plan:?}");
 
     let apply = w.run(&["apply", "stack.yaml", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
-    assert!(apply.stdout.contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed."), "{apply:?}");
+    assert!(
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed."),
+        "{apply:?}"
+    );
     let secret = password_in_state(&w);
     assert_eq!(secret.len(), 20);
     assert_eq!(w.read("out/secret.txt"), secret);
@@ -106,8 +115,15 @@ fn updates_replacements_and_deletions_are_planned_and_applied() {
     // A variable change updates the file in place.
     let p = w.run(&["plan", "stack.yaml", "--var", "greeting=bonjour"]);
     assert_eq!(p.code, 0, "{p:?}");
-    assert!(p.stdout.contains("# config will be updated in-place"), "{p:?}");
-    assert!(p.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{p:?}");
+    assert!(
+        p.stdout.contains("# config will be updated in-place"),
+        "{p:?}"
+    );
+    assert!(
+        p.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{p:?}"
+    );
 
     // A new filename forces replacement, naming the attribute.
     let moved = BASIC.replace("out/config.txt", "out/config2.txt");
@@ -116,7 +132,11 @@ fn updates_replacements_and_deletions_are_planned_and_applied() {
     assert!(p.stdout.contains("# config must be replaced"), "{p:?}");
     assert!(p.stdout.contains("forces replacement"), "{p:?}");
     assert!(p.stdout.contains("filename"), "{p:?}");
-    assert!(p.stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{p:?}");
+    assert!(
+        p.stdout
+            .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{p:?}"
+    );
     let a = w.run(&["apply", "stack.yaml", "--auto-approve"]);
     assert_eq!(a.code, 0, "{a:?}");
     assert!(!w.path("out/config.txt").exists());
@@ -131,7 +151,11 @@ fn updates_replacements_and_deletions_are_planned_and_applied() {
     w.write("stack.yaml", &without);
     let p = w.run(&["plan", "stack.yaml"]);
     assert!(p.stdout.contains("# config will be destroyed"), "{p:?}");
-    assert!(p.stdout.contains("Plan: 0 to add, 0 to change, 1 to destroy."), "{p:?}");
+    assert!(
+        p.stdout
+            .contains("Plan: 0 to add, 0 to change, 1 to destroy."),
+        "{p:?}"
+    );
     assert_eq!(w.run(&["apply", "stack.yaml", "--auto-approve"]).code, 0);
     assert!(!w.path("out/config2.txt").exists());
     assert!(!w.state_addresses("demo").contains(&"config".to_string()));
@@ -148,7 +172,12 @@ fn drift_shows_in_the_plan_and_apply_repairs_it() {
     assert_eq!(p.code, 2, "{p:?}");
     assert!(p.stdout.contains("changed outside"), "{p:?}");
     assert!(p.stdout.contains("edited by hand"), "{p:?}");
-    let refresh = w.run(&["plan", "stack.yaml", "--refresh-only", "--detailed-exitcode"]);
+    let refresh = w.run(&[
+        "plan",
+        "stack.yaml",
+        "--refresh-only",
+        "--detailed-exitcode",
+    ]);
     assert_eq!(refresh.code, 2, "{refresh:?}");
     assert_eq!(w.run(&["apply", "stack.yaml", "--auto-approve"]).code, 0);
     assert_eq!(w.read("out/config.txt"), good);
@@ -158,7 +187,10 @@ fn drift_shows_in_the_plan_and_apply_repairs_it() {
     assert!(p.stdout.contains("# secret will be created"), "{p:?}");
     assert_eq!(w.run(&["apply", "stack.yaml", "--auto-approve"]).code, 0);
     assert!(w.path("out/secret.txt").exists());
-    assert_eq!(w.run(&["plan", "stack.yaml", "--detailed-exitcode"]).code, 0);
+    assert_eq!(
+        w.run(&["plan", "stack.yaml", "--detailed-exitcode"]).code,
+        0
+    );
 }
 
 const FAILING: &str = r#"
@@ -212,18 +244,37 @@ fn parallelism_bounds_concurrent_work() {
     let w = Work::new();
     let log = w.path("log").display().to_string();
     w.write("stack.yaml", &sleepers(4, &log));
-    let r = w.run(&["apply", "stack.yaml", "--auto-approve", "--parallelism", "1"]);
+    let r = w.run(&[
+        "apply",
+        "stack.yaml",
+        "--auto-approve",
+        "--parallelism",
+        "1",
+    ]);
     assert_eq!(r.code, 0, "{r:?}");
     let serial = w.read("log");
-    assert_eq!(serial, "start\nend\n".repeat(4), "parallelism 1 must run one at a time");
+    assert_eq!(
+        serial,
+        "start\nend\n".repeat(4),
+        "parallelism 1 must run one at a time"
+    );
 
     let w = Work::new();
     let log = w.path("log").display().to_string();
     w.write("stack.yaml", &sleepers(4, &log));
-    let r = w.run(&["apply", "stack.yaml", "--auto-approve", "--parallelism", "4"]);
+    let r = w.run(&[
+        "apply",
+        "stack.yaml",
+        "--auto-approve",
+        "--parallelism",
+        "4",
+    ]);
     assert_eq!(r.code, 0, "{r:?}");
     let parallel = w.read("log");
-    assert!(parallel.starts_with("start\nstart\n"), "independent work must overlap: {parallel}");
+    assert!(
+        parallel.starts_with("start\nstart\n"),
+        "independent work must overlap: {parallel}"
+    );
 }
 
 #[test]
@@ -255,7 +306,11 @@ resources:
     assert_eq!(w.run(&["apply", "stack.yaml", "--auto-approve"]).code, 0);
     let r = w.run(&["destroy", "stack.yaml", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("Destroy complete! Resources: 2 destroyed."), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("Destroy complete! Resources: 2 destroyed."),
+        "{r:?}"
+    );
     assert_eq!(w.read("log"), "top\nbase\n");
     assert!(w.state_addresses("demo").is_empty());
 }
@@ -290,7 +345,10 @@ resources:
         .expect("spawn");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !w.path("started").exists() {
-        assert!(std::time::Instant::now() < deadline, "the slow command never started");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow command never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     // SAFETY: signalling our own child.
@@ -308,20 +366,41 @@ resources:
 fn a_saved_plan_applies_exactly_and_is_refused_when_stale() {
     let w = Work::new();
     w.write("stack.yaml", BASIC);
-    let p = w.run(&["plan", "stack.yaml", "--out", "first.plan", "--var", "greeting=hi"]);
+    let p = w.run(&[
+        "plan",
+        "stack.yaml",
+        "--out",
+        "first.plan",
+        "--var",
+        "greeting=hi",
+    ]);
     assert_eq!(p.code, 0, "{p:?}");
     let stale = w.run(&["plan", "stack.yaml", "--out", "stale.plan"]);
     assert_eq!(stale.code, 0, "{stale:?}");
     let a = w.run(&["apply", "first.plan"]);
     assert_eq!(a.code, 0, "{a:?}");
-    assert!(w.read("out/config.txt").starts_with("hi "), "the saved plan's variables apply");
+    assert!(
+        w.read("out/config.txt").starts_with("hi "),
+        "the saved plan's variables apply"
+    );
     let secret = password_in_state(&w);
     assert!(!w.read("first.plan").contains(&secret));
     let r = w.run(&["apply", "stale.plan"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("stale"), "{r:?}");
     // A plan whose stack changed after saving is refused too.
-    assert_eq!(w.run(&["plan", "stack.yaml", "--var", "greeting=hi", "--out", "third.plan"]).code, 0);
+    assert_eq!(
+        w.run(&[
+            "plan",
+            "stack.yaml",
+            "--var",
+            "greeting=hi",
+            "--out",
+            "third.plan"
+        ])
+        .code,
+        0
+    );
     w.write("stack.yaml", &BASIC.replace("length: 20", "length: 21"));
     let r = w.run(&["apply", "third.plan"]);
     assert_eq!(r.code, 1, "{r:?}");
@@ -379,11 +458,21 @@ fn replace_flag_regenerates_a_password() {
     w.write("stack.yaml", BASIC);
     assert_eq!(w.run(&["apply", "stack.yaml", "--auto-approve"]).code, 0);
     let before = password_in_state(&w);
-    let r = w.run(&["apply", "stack.yaml", "--auto-approve", "--replace", "password"]);
+    let r = w.run(&[
+        "apply",
+        "stack.yaml",
+        "--auto-approve",
+        "--replace",
+        "password",
+    ]);
     assert_eq!(r.code, 0, "{r:?}");
     let after = password_in_state(&w);
     assert_ne!(before, after);
-    assert_eq!(w.read("out/secret.txt"), after, "dependents follow the new value");
+    assert_eq!(
+        w.read("out/secret.txt"),
+        after,
+        "dependents follow the new value"
+    );
 }
 
 #[test]
@@ -408,7 +497,10 @@ fn the_lock_names_its_holder_and_is_honoured() {
     let r = w.run(&["plan", "stack.yaml"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("locked"), "{r:?}");
-    assert!(r.stderr.contains("apply"), "the holder's command is named: {r:?}");
+    assert!(
+        r.stderr.contains("apply"),
+        "the holder's command is named: {r:?}"
+    );
     // A read-only preview does not need the lock.
     let preview = w.run(&["plan", "stack.yaml", "--lock=false"]);
     assert_eq!(preview.code, 0, "{preview:?}");
@@ -438,7 +530,10 @@ fn json_progress_events_are_one_object_per_line() {
         .spawn()
         .expect("spawn");
     let stdout = child.stdout.take().expect("stdout");
-    let lines: Vec<String> = BufReader::new(stdout).lines().map_while(Result::ok).collect();
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
     let r = wait_with_guard(child, Duration::from_secs(60));
     assert_eq!(r.code, 0, "{r:?}");
     let events: Vec<serde_json::Value> = lines
@@ -446,7 +541,10 @@ fn json_progress_events_are_one_object_per_line() {
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
-    let complete = events.iter().filter(|e| e["type"] == "apply_complete").count();
+    let complete = events
+        .iter()
+        .filter(|e| e["type"] == "apply_complete")
+        .count();
     assert_eq!(complete, 4, "{lines:?}");
 }
 
@@ -514,7 +612,10 @@ resources:
     for cmd in ["validate", "graph", "plan"] {
         let r = w.run(&[cmd, "cycle.yaml"]);
         assert_eq!(r.code, 1, "{cmd}: {r:?}");
-        assert!(r.stderr.contains("dependency cycle: a → b → c → a"), "{cmd}: {r:?}");
+        assert!(
+            r.stderr.contains("dependency cycle: a → b → c → a"),
+            "{cmd}: {r:?}"
+        );
         assert!(r.stderr.contains("cycle.yaml:8:"), "{cmd}: {r:?}");
     }
 }

@@ -25,7 +25,14 @@ pub fn run(args: &ApplyArgs, ui: Ui) -> CliResult {
         println!("\nApply cancelled.");
         return Ok(ExitCode::from(super::EXIT_ERROR));
     }
-    let report = execute(&rt, &mut session, &plan, args.flags.parallelism, args.json, ui);
+    let report = execute(
+        &rt,
+        &mut session,
+        &plan,
+        args.flags.parallelism,
+        args.json,
+        ui,
+    );
     finish(&report, &plan, false)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -81,7 +88,11 @@ fn apply_saved(args: &ApplyArgs, ui: Ui) -> CliResult {
             saved.serial, saved.lineage, session.state.serial, session.state.lineage
         )));
     }
-    let mode = if saved.mode == PlanMode::Destroy { PlanMode::Destroy } else { PlanMode::Normal };
+    let mode = if saved.mode == PlanMode::Destroy {
+        PlanMode::Destroy
+    } else {
+        PlanMode::Normal
+    };
     let plan = rt.block_on(session.plan(&plan_options(&flags, mode)))?;
     if let Some(diff) = first_difference(&saved, &plan) {
         return Err(CliError::Message(format!(
@@ -98,12 +109,21 @@ fn apply_saved(args: &ApplyArgs, ui: Ui) -> CliResult {
 
 /// The first visible difference between two plans (what a reviewer saw vs what would run now).
 fn first_difference(saved: &Plan, now: &Plan) -> Option<String> {
-    let visible = |p: &Plan| -> Vec<(String, &'static [&'static str], serde_json::Value, serde_json::Value)> {
+    let visible = |p: &Plan| -> Vec<(
+        String,
+        &'static [&'static str],
+        serde_json::Value,
+        serde_json::Value,
+    )> {
         p.changes
             .iter()
             .filter(|c| c.action.is_change())
             .map(|c| {
-                let after = c.after.as_ref().map(|v| v.to_json_masked()).unwrap_or_default();
+                let after = c
+                    .after
+                    .as_ref()
+                    .map(|v| v.to_json_masked())
+                    .unwrap_or_default();
                 let unknown = c
                     .after
                     .as_ref()
@@ -115,7 +135,11 @@ fn first_difference(saved: &Plan, now: &Plan) -> Option<String> {
     };
     let (a, b) = (visible(saved), visible(now));
     if a.len() != b.len() {
-        return Some(format!("{} changes were saved, {} would be made now", a.len(), b.len()));
+        return Some(format!(
+            "{} changes were saved, {} would be made now",
+            a.len(),
+            b.len()
+        ));
     }
     for (x, y) in a.iter().zip(&b) {
         if x != y {

@@ -23,7 +23,14 @@ pub fn run(args: &ApplyArgs, ui: Ui) -> CliResult {
         println!("\nDestroy cancelled.");
         return Ok(ExitCode::from(super::EXIT_ERROR));
     }
-    let report = execute(&rt, &mut session, &plan, args.flags.parallelism, args.json, ui);
+    let report = execute(
+        &rt,
+        &mut session,
+        &plan,
+        args.flags.parallelism,
+        args.json,
+        ui,
+    );
     finish(&report, &plan, true)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,11 @@ pub fn run(args: &PlanArgs, ui: Ui) -> CliResult {
     let stack = load_stack(&args.stack)?;
     let rt = runtime()?;
     let session = open_session(stack, &args.flags, "plan", args.flags.lock)?;
-    let mode = if args.destroy { PlanMode::Destroy } else { PlanMode::Normal };
+    let mode = if args.destroy {
+        PlanMode::Destroy
+    } else {
+        PlanMode::Normal
+    };
     let plan = rt.block_on(session.plan(&plan_options(&args.flags, mode)))?;
     match args.format {
         Format::Human => super::run::print_human(&plan, ui),

@@ -37,8 +37,19 @@ pub fn registry(_flags: &PlanFlags) -> Registry {
 }
 
 /// Opens a session for `operation`, locking unless `--lock=false`.
-pub fn open_session(stack: Stack, flags: &PlanFlags, operation: &str, lock: bool) -> Result<Session, CliError> {
-    Ok(Session::open(stack, registry(flags), operation, lock, flags.lock_timeout)?)
+pub fn open_session(
+    stack: Stack,
+    flags: &PlanFlags,
+    operation: &str,
+    lock: bool,
+) -> Result<Session, CliError> {
+    Ok(Session::open(
+        stack,
+        registry(flags),
+        operation,
+        lock,
+        flags.lock_timeout,
+    )?)
 }
 
 /// Plan options from the flags.
@@ -147,6 +158,9 @@ pub fn finish(report: &ApplyReport, plan: &Plan, destroy: bool) -> Result<(), Cl
             report.skipped.join(", ")
         ));
     }
-    msg.push_str(&format!("{} resource(s) completed; state saved.", report.applied));
+    msg.push_str(&format!(
+        "{} resource(s) completed; state saved.",
+        report.applied
+    ));
     Err(CliError::Message(msg))
 }

@@ -8,13 +8,28 @@ use mlstack_provider_api::{
 };
 use std::collections::BTreeMap;
 
-const INPUTS: &[&str] = &["command", "destroy_command", "working_dir", "environment", "triggers"];
+const INPUTS: &[&str] = &[
+    "command",
+    "destroy_command",
+    "working_dir",
+    "environment",
+    "triggers",
+];
 
 pub fn schema() -> ResourceSchema {
     ResourceSchema::new("A command run once at create, and again when its properties change")
-        .attr("command", AttrSchema::input(AttrType::List).required().force_new())
-        .attr("destroy_command", AttrSchema::input(AttrType::List).force_new())
-        .attr("working_dir", AttrSchema::input(AttrType::String).force_new())
+        .attr(
+            "command",
+            AttrSchema::input(AttrType::List).required().force_new(),
+        )
+        .attr(
+            "destroy_command",
+            AttrSchema::input(AttrType::List).force_new(),
+        )
+        .attr(
+            "working_dir",
+            AttrSchema::input(AttrType::String).force_new(),
+        )
         .attr("environment", AttrSchema::input(AttrType::Map).force_new())
         .attr("triggers", AttrSchema::input(AttrType::Map).force_new())
         .attr("id", AttrSchema::computed(AttrType::String))
@@ -25,11 +40,17 @@ pub fn validate(properties: &Value) -> Vec<ValidationIssue> {
     for key in ["command", "destroy_command"] {
         if let Some(v) = properties.get(key) {
             let ok = v.contains_unknown()
-                || v.as_list().is_some_and(|l| !l.is_empty() && l.iter().all(|x| x.as_str().is_some() || x.contains_unknown()));
+                || v.as_list().is_some_and(|l| {
+                    !l.is_empty()
+                        && l.iter()
+                            .all(|x| x.as_str().is_some() || x.contains_unknown())
+                });
             if !ok {
                 issues.push(ValidationIssue {
                     path: vec![PathStep::Key(key.into())],
-                    message: format!("`{key}` must be a non-empty list of strings (program and arguments)"),
+                    message: format!(
+                        "`{key}` must be a non-empty list of strings (program and arguments)"
+                    ),
                     hint: Some("for example [\"sh\", \"-c\", \"echo hello\"]".into()),
                 });
             }

@@ -30,136 +30,136 @@ pub fn data_schema() -> ResourceSchema {
 }
 
 pub fn validate(properties: &Value) -> Vec<ValidationIssue> {
-        let mut issues = Vec::new();
-        let has = |k: &str| properties.get(k).is_some_and(|v| !matches!(v, Value::Null));
-        if has("content") && has("sensitive_content") {
+    let mut issues = Vec::new();
+    let has = |k: &str| properties.get(k).is_some_and(|v| !matches!(v, Value::Null));
+    if has("content") && has("sensitive_content") {
+        issues.push(ValidationIssue {
+            path: vec![PathStep::Key("sensitive_content".into())],
+            message: "`content` and `sensitive_content` are mutually exclusive".into(),
+            hint: None,
+        });
+    }
+    if let Some(p) = properties.get("file_permission").and_then(Value::as_str) {
+        if u32::from_str_radix(p, 8).map_or(true, |m| m > 0o7777) {
             issues.push(ValidationIssue {
-                path: vec![PathStep::Key("sensitive_content".into())],
-                message: "`content` and `sensitive_content` are mutually exclusive".into(),
-                hint: None,
+                path: vec![PathStep::Key("file_permission".into())],
+                message: format!("`{p}` is not an octal file mode"),
+                hint: Some("for example \"0644\" or \"0600\"".into()),
             });
         }
-        if let Some(p) = properties.get("file_permission").and_then(Value::as_str) {
-            if u32::from_str_radix(p, 8).map_or(true, |m| m > 0o7777) {
-                issues.push(ValidationIssue {
-                    path: vec![PathStep::Key("file_permission".into())],
-                    message: format!("`{p}` is not an octal file mode"),
-                    hint: Some("for example \"0644\" or \"0600\"".into()),
-                });
-            }
-        }
-        issues
     }
+    issues
+}
 
 pub async fn read(prior: &Value) -> ProviderResult<ReadResult> {
-        let Some(filename) = prior.get("filename").and_then(Value::as_str) else {
-            return Ok(ReadResult::Gone);
-        };
-        match tokio::fs::read(filename).await {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                let mut live = prior.clone();
-                let key = if prior
-                    .get("sensitive_content")
-                    .is_some_and(|v| !matches!(v, Value::Null))
-                {
-                    live.set_path(
-                        &[PathStep::Key("sensitive_content".into())],
-                        Value::String(text).into_sensitive(),
-                    );
-                    "sensitive_content"
-                } else {
-                    live.set_path(&[PathStep::Key("content".into())], Value::String(text));
-                    "content"
-                };
-                let _ = key;
-                if let Some(mode) = file_mode(filename).await {
-                    live.set_path(
-                        &[PathStep::Key("file_permission".into())],
-                        Value::String(mode),
-                    );
-                }
-                Ok(ReadResult::Found(live))
+    let Some(filename) = prior.get("filename").and_then(Value::as_str) else {
+        return Ok(ReadResult::Gone);
+    };
+    match tokio::fs::read(filename).await {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let mut live = prior.clone();
+            let key = if prior
+                .get("sensitive_content")
+                .is_some_and(|v| !matches!(v, Value::Null))
+            {
+                live.set_path(
+                    &[PathStep::Key("sensitive_content".into())],
+                    Value::String(text).into_sensitive(),
+                );
+                "sensitive_content"
+            } else {
+                live.set_path(&[PathStep::Key("content".into())], Value::String(text));
+                "content"
+            };
+            let _ = key;
+            if let Some(mode) = file_mode(filename).await {
+                live.set_path(
+                    &[PathStep::Key("file_permission".into())],
+                    Value::String(mode),
+                );
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ReadResult::Gone),
-            Err(e) => Err(ProviderError::new(format!("cannot read {filename}: {e}"))),
+            Ok(ReadResult::Found(live))
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ReadResult::Gone),
+        Err(e) => Err(ProviderError::new(format!("cannot read {filename}: {e}"))),
     }
+}
 
 pub async fn plan(req: PlanRequest<'_>) -> ProviderResult<PlannedResource> {
-        let mut planned = normalize(req.desired);
-        if let Some(Value::Map(m)) = Some(&mut planned) {
-            m.insert(
-                "id".into(),
-                req.desired
-                    .get("filename")
-                    .cloned()
-                    .unwrap_or(Value::Unknown),
-            );
-        }
-        let mut result = PlannedResource::new(planned);
-        if let Some(live) = req.live.or(req.prior) {
-            let a = req.desired.get("filename");
-            let b = live.get("filename");
-            if !matches!((a, b), (Some(a), Some(b)) if a.same_data(b)) {
-                result
-                    .requires_replace
-                    .push(vec![PathStep::Key("filename".into())]);
-            }
-        }
-        Ok(result)
+    let mut planned = normalize(req.desired);
+    if let Some(Value::Map(m)) = Some(&mut planned) {
+        m.insert(
+            "id".into(),
+            req.desired
+                .get("filename")
+                .cloned()
+                .unwrap_or(Value::Unknown),
+        );
     }
+    let mut result = PlannedResource::new(planned);
+    if let Some(live) = req.live.or(req.prior) {
+        let a = req.desired.get("filename");
+        let b = live.get("filename");
+        if !matches!((a, b), (Some(a), Some(b)) if a.same_data(b)) {
+            result
+                .requires_replace
+                .push(vec![PathStep::Key("filename".into())]);
+        }
+    }
+    Ok(result)
+}
 
 pub async fn apply(req: ApplyRequest<'_>) -> ProviderResult<Value> {
-        let v = normalize(req.desired);
-        let filename = v
-            .get("filename")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ProviderError::new("`filename` is not set"))?
-            .to_string();
-        let content = v
-            .get("content")
-            .or_else(|| v.get("sensitive_content"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let mode = v
-            .get("file_permission")
-            .and_then(Value::as_str)
-            .and_then(|m| u32::from_str_radix(m, 8).ok())
-            .unwrap_or(0o644);
-        write_atomic(Path::new(&filename), content.as_bytes(), mode)
-            .await
-            .map_err(|e| ProviderError::new(format!("cannot write {filename}: {e}")))?;
-        let mut out = v;
-        out.set_path(&[PathStep::Key("id".into())], Value::String(filename));
-        Ok(out)
-    }
+    let v = normalize(req.desired);
+    let filename = v
+        .get("filename")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ProviderError::new("`filename` is not set"))?
+        .to_string();
+    let content = v
+        .get("content")
+        .or_else(|| v.get("sensitive_content"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let mode = v
+        .get("file_permission")
+        .and_then(Value::as_str)
+        .and_then(|m| u32::from_str_radix(m, 8).ok())
+        .unwrap_or(0o644);
+    write_atomic(Path::new(&filename), content.as_bytes(), mode)
+        .await
+        .map_err(|e| ProviderError::new(format!("cannot write {filename}: {e}")))?;
+    let mut out = v;
+    out.set_path(&[PathStep::Key("id".into())], Value::String(filename));
+    Ok(out)
+}
 
 pub async fn delete(prior: &Value) -> ProviderResult<()> {
-        let Some(filename) = prior.get("filename").and_then(Value::as_str) else {
-            return Ok(());
-        };
-        match tokio::fs::remove_file(filename).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(ProviderError::new(format!("cannot delete {filename}: {e}"))),
-        }
+    let Some(filename) = prior.get("filename").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    match tokio::fs::remove_file(filename).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(ProviderError::new(format!("cannot delete {filename}: {e}"))),
     }
+}
 
 pub async fn read_data(properties: &Value) -> ProviderResult<Value> {
-        let filename = properties
-            .get("filename")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ProviderError::new("`filename` is not set"))?;
-        let text = tokio::fs::read_to_string(filename)
-            .await
-            .map_err(|e| ProviderError::new(format!("cannot read {filename}: {e}")))?;
-        let mut out = BTreeMap::new();
-        out.insert("filename".to_string(), Value::from(filename));
-        out.insert("content".to_string(), Value::String(text));
-        Ok(Value::Map(out))
-    }
+    let filename = properties
+        .get("filename")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ProviderError::new("`filename` is not set"))?;
+    let text = tokio::fs::read_to_string(filename)
+        .await
+        .map_err(|e| ProviderError::new(format!("cannot read {filename}: {e}")))?;
+    let mut out = BTreeMap::new();
+    out.insert("filename".to_string(), Value::from(filename));
+    out.insert("content".to_string(), Value::String(text));
+    Ok(Value::Map(out))
+}
 
 /// Desired attributes with the default permission filled in and the sensitive mark enforced.
 fn normalize(desired: &Value) -> Value {
