@@ -126,6 +126,8 @@ fn check_attrs(
     let Expr::Map(map, _) = props else {
         return;
     };
+    // A misspelt attribute is reported once, not again as a missing one.
+    let mut suggested = BTreeSet::new();
     for (key, (key_span, e)) in map {
         let Some(attr) = schema.attributes.get(key.as_str()) else {
             if !schema.open {
@@ -135,8 +137,12 @@ fn check_attrs(
                 )
                 .at(*key_span, "unknown attribute");
                 let names: Vec<&str> = settable(schema).collect();
-                out.push(match did_you_mean(key, names.iter().copied()) {
-                    Some(h) => d.help(h),
+                let nearest = nearest(key, &names);
+                out.push(match nearest {
+                    Some(n) => {
+                        suggested.insert(n);
+                        d.help(format!("did you mean `{n}`?"))
+                    }
                     None => d.help(format!("attributes: {}", names.join(", "))),
                 });
             }
@@ -166,7 +172,7 @@ fn check_attrs(
         }
     }
     for (name, attr) in &schema.attributes {
-        if attr.required && !map.contains_key(*name) {
+        if attr.required && !map.contains_key(*name) && !suggested.contains(name) {
             out.push(
                 Diagnostic::new(
                     "missing-attribute",
@@ -181,6 +187,15 @@ fn check_attrs(
             );
         }
     }
+}
+
+/// The candidate `did_you_mean` would suggest.
+fn nearest<'a>(given: &str, names: &[&'a str]) -> Option<&'a str> {
+    let hint = did_you_mean(given, names.iter().copied())?;
+    names
+        .iter()
+        .copied()
+        .find(|n| hint == format!("did you mean `{n}`?"))
 }
 
 /// Attributes a stack may set, for hints.
