@@ -707,3 +707,21 @@ fn ten_thousand_resources_load() {
     assert!(s.resource("r9999").is_some());
     assert!(stack::check(&s, &Registry::builtin()).is_empty());
 }
+
+#[test]
+fn the_documented_example_is_valid() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/stack-file.md"))
+            .expect("docs/stack-file.md");
+    let start = doc.find("```yaml\n").expect("an example") + "```yaml\n".len();
+    let end = start + doc[start..].find("```").expect("its end");
+    let options = LoadOptions {
+        vars: vec![("admin_password".into(), "x".into())],
+        modules_dir: Some(repo_modules()),
+        ..LoadOptions::default()
+    };
+    let s = stack::load_str(Path::new("docs/stack-file.md"), &doc[start..end], &options)
+        .unwrap_or_else(|d| panic!("{}", d.render(false)));
+    assert!(stack::check(&s, &Registry::builtin()).is_empty());
+    assert!(s.resource("module.app.config").is_some());
+}
