@@ -238,6 +238,11 @@ impl miette::Diagnostic for Rendered<'_> {
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         let span = self.item.span?;
         let file = self.sources.get(span.file)?;
+        if line_len_at(&file.text, span.start as usize) > MAX_SNIPPET_LINE {
+            // A snippet of a huge line (minified or generated input) would flood the terminal;
+            // `file:line:col` in the heading still says where.
+            return None;
+        }
         Some(&file.text as &dyn miette::SourceCode)
     }
 
@@ -257,6 +262,24 @@ impl miette::Diagnostic for Rendered<'_> {
         }
         Some(Box::new(labels.into_iter()))
     }
+}
+
+/// Longest source line shown in a snippet.
+const MAX_SNIPPET_LINE: usize = 400;
+
+/// Length in bytes of the line holding `offset`.
+fn line_len_at(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    let offset = offset.min(bytes.len());
+    let start = bytes[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[offset..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| offset + i);
+    end - start
 }
 
 /// The valid name closest to `given`, for "did you mean" hints.

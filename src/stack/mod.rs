@@ -1,9 +1,32 @@
 //! The stack language: YAML with source positions, `${...}` expressions, typed variables and
 //! modules, loaded into a [`Stack`] whose only open references are resource attributes.
+//!
+//! Stages: [`source`] (whole-file guards) → [`yaml`] (spanned tree) → [`parse`] (sections,
+//! unknown keys) → [`variables`] (final values) → [`loader`] + [`modules`] (scopes, tera
+//! expansion) with [`resolve`] (references → absolute addresses). [`check`] then validates the
+//! loaded stack against provider schemas.
 
+mod build;
+mod check;
+mod expr;
+mod fields;
+mod loader;
 mod model;
+mod modules;
+mod parse;
+mod resolve;
+mod scope;
+mod source;
+mod types;
+mod variables;
+mod yaml;
 
+pub use check::check;
 pub use model::*;
+pub use source::MAX_FILE_BYTES;
+pub use types::Type;
+
+pub use build::is_valid_stack_name;
 
 use crate::diag::Diagnostics;
 use std::collections::BTreeMap;
@@ -22,8 +45,32 @@ pub struct LoadOptions {
     pub modules_dir: Option<PathBuf>,
 }
 
-/// Loads, checks and expands a stack file. Every problem is a diagnostic pointing at its line.
+/// Loads, checks and expands a stack file. Every problem is a diagnostic pointing at its line;
+/// as many as possible are collected in one run.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Stack, Diagnostics> {
-    let _ = (path, options);
-    Err(Diagnostics::default())
+    match source::read(path, "stack file") {
+        Ok(text) => build::build(path, &text, options),
+        Err(d) => Err(Diagnostics::new(Default::default(), vec![*d])),
+    }
+}
+
+/// Loads a stack from text as if read from `path` (which names it in diagnostics, anchors
+/// `./` module sources and starts the search for `modules/`). For tests and tools.
+pub fn load_str(path: &Path, text: &str, options: &LoadOptions) -> Result<Stack, Diagnostics> {
+    build::build(path, text, options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_names() {
+        assert!(is_valid_stack_name("demo"));
+        assert!(is_valid_stack_name("fraud-detection-1"));
+        assert!(!is_valid_stack_name("-demo"));
+        assert!(!is_valid_stack_name("Demo"));
+        assert!(!is_valid_stack_name("demo_x"));
+        assert!(!is_valid_stack_name(&"a".repeat(64)));
+    }
 }

@@ -116,6 +116,15 @@ pub struct ResourceDecl {
     pub lifecycle: Lifecycle,
     /// The resource's name in its file.
     pub span: Span,
+    /// Spans of other parts, for diagnostics of later stages.
+    pub spans: DeclSpans,
+}
+
+/// Where the parts of a resource declaration are, beyond its name.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DeclSpans {
+    /// The `type:` value.
+    pub type_name: Span,
 }
 
 /// A stack output.
@@ -142,6 +151,9 @@ pub enum Expr {
 pub enum TemplatePart {
     Text(String),
     Ref(Reference),
+    /// Text that came from a sensitive value (a sensitive variable or input substituted at
+    /// load): joined like `Text`, but it makes the whole string sensitive.
+    SensitiveText(String),
 }
 
 /// A reference to an attribute of a resource, by absolute address.
@@ -214,29 +226,33 @@ impl Expr {
                 }
                 let mut out = String::new();
                 let mut sensitive = false;
+                let mut unknown = false;
                 for part in parts {
                     match part {
                         TemplatePart::Text(t) => out.push_str(t),
+                        TemplatePart::SensitiveText(t) => {
+                            sensitive = true;
+                            out.push_str(t);
+                        }
                         TemplatePart::Ref(r) => {
                             let v = lookup(r);
-                            if v.contains_sensitive() {
-                                sensitive = true;
+                            sensitive |= v.contains_sensitive();
+                            unknown |= v.contains_unknown();
+                            if !unknown {
+                                interpolate(&mut out, &v);
                             }
-                            if v.contains_unknown() {
-                                return if sensitive {
-                                    Value::Unknown.into_sensitive()
-                                } else {
-                                    Value::Unknown
-                                };
-                            }
-                            interpolate(&mut out, &v);
                         }
                     }
                 }
-                if sensitive {
-                    Value::String(out).into_sensitive()
+                let v = if unknown {
+                    Value::Unknown
                 } else {
                     Value::String(out)
+                };
+                if sensitive {
+                    v.into_sensitive()
+                } else {
+                    v
                 }
             }
             Expr::List(items, _) => Value::List(items.iter().map(|e| e.eval(lookup)).collect()),

@@ -1,0 +1,557 @@
+//! Module instances: finding the module directory, reading `module.yaml`, checking the inputs
+//! an instance passes, rendering the tera templates and loading what they produce as a nested
+//! scope whose outputs the parent can refer to.
+
+use super::fields::to_value;
+use super::loader::Loader;
+use super::parse::{self, RawBody, RawModule, RawModuleDef};
+use super::resolve::known_value;
+use super::scope::{Scope, ValueRoot};
+use super::variables::check_value;
+use super::{source, yaml, Expr, TemplatePart};
+use crate::diag::{did_you_mean, Diagnostic, Span};
+use mlstack_provider_api::Value;
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+
+/// Deepest nesting of module instances.
+pub const MAX_MODULE_DEPTH: usize = 16;
+
+/// Where module directories live.
+#[derive(Debug, Clone)]
+pub struct ModulesDir {
+    pub path: PathBuf,
+    /// As shown in diagnostics (relative when the stack path was).
+    pub display: String,
+}
+
+/// One step of the chain of module instances being expanded (to detect recursion).
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub dir: PathBuf,
+    pub address: String,
+    pub source: String,
+}
+
+/// A loaded module definition, shared by all its instances.
+pub struct ModuleDef {
+    pub dir: PathBuf,
+    pub display: String,
+    pub def: RawModuleDef,
+    /// Checked defaults of inputs (`None` when the default is broken).
+    pub defaults: BTreeMap<String, Option<Value>>,
+    pub tera: tera::Tera,
+    /// Templates to render, in order.
+    pub render: Vec<String>,
+}
+
+/// Finds `modules/` beside the stack file or in up to three parent directories.
+pub fn find_modules_dir(stack: &Path) -> Option<ModulesDir> {
+    let mut dir = stack.parent().map(Path::to_path_buf).unwrap_or_default();
+    for _ in 0..4 {
+        let candidate = dir.join("modules");
+        if candidate.is_dir() {
+            return Some(ModulesDir {
+                display: normalize(&candidate).display().to_string(),
+                path: candidate,
+            });
+        }
+        dir = dir.join("..");
+    }
+    None
+}
+
+/// Removes `.` and `name/..` lexically (for display only).
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+impl Loader<'_> {
+    /// Expands one enabled module instance of `scope`; returns its resource addresses.
+    pub fn expand_module(
+        &mut self,
+        m: &RawModule,
+        scope: &mut Scope,
+        base_dir: &Path,
+        chain: &[Link],
+        inherited: &[String],
+    ) -> Vec<String> {
+        let address = format!("{}module.{}", scope.prefix, m.name);
+        let mut given = Vec::with_capacity(m.inputs.len());
+        for e in &m.inputs {
+            let expr = self.resolve(&e.value, scope);
+            given.push((e, expr));
+        }
+        let mut deps = inherited.to_vec();
+        deps.extend(self.depends_on(&m.depends_on, scope));
+        let Some((source, source_span)) = &m.source else {
+            return Vec::new();
+        };
+        let Some(def) = self.module_def(source, *source_span, base_dir) else {
+            return Vec::new();
+        };
+        if let Some(pos) = chain.iter().position(|l| l.dir == def.dir) {
+            let mut steps: Vec<String> = chain[pos..]
+                .iter()
+                .map(|l| format!("{} ({})", l.address, l.source))
+                .collect();
+            steps.push(format!("{address} ({source})"));
+            self.diags.push(
+                Diagnostic::new(
+                    "module-recursion",
+                    format!("module `{source}` includes itself: {}", steps.join(" → ")),
+                )
+                .at(*source_span, "recursive module source")
+                .help("a module may not contain an instance of itself, directly or through others"),
+            );
+            return Vec::new();
+        }
+        if chain.len() >= MAX_MODULE_DEPTH {
+            self.diags.push(
+                Diagnostic::new(
+                    "module-recursion",
+                    format!("modules nested deeper than {MAX_MODULE_DEPTH} levels"),
+                )
+                .at(*source_span, "too deep"),
+            );
+            return Vec::new();
+        }
+        let Some(values) = self.check_inputs(m, &address, &def, given) else {
+            return Vec::new();
+        };
+        let Some(body) = self.render(&def, &values, &address, *source_span) else {
+            return Vec::new();
+        };
+        let mut module_path = scope.module_path.clone();
+        module_path.push(m.name.clone());
+        let mut child = Scope::new(format!("{address}."), module_path, ValueRoot::Input);
+        child.values = values;
+        let mut next_chain = chain.to_vec();
+        next_chain.push(Link {
+            dir: def.dir.clone(),
+            address: address.clone(),
+            source: source.clone(),
+        });
+        let addresses = self.load_body(body, &mut child, &def.dir, &next_chain, &deps);
+        let mut outputs = BTreeMap::new();
+        for o in &def.def.outputs {
+            let value = o
+                .value
+                .as_ref()
+                .and_then(|v| self.resolve(v, &child))
+                .map(|e| if o.sensitive { mark_sensitive(e) } else { e });
+            outputs.insert(o.name.clone(), value);
+        }
+        if let Some(slot) = scope.modules.get_mut(&m.name) {
+            slot.outputs = Some(outputs);
+            slot.addresses = addresses.clone();
+        }
+        addresses
+    }
+
+    /// Checks an instance's inputs against `module.yaml`; the values for the child scope, or
+    /// `None` when any input is invalid (reported at the stack's line for that input).
+    fn check_inputs(
+        &mut self,
+        m: &RawModule,
+        address: &str,
+        def: &ModuleDef,
+        given: Vec<(&yaml::Entry, Option<Expr>)>,
+    ) -> Option<BTreeMap<String, Option<Expr>>> {
+        let mut ok = true;
+        let mut values = BTreeMap::new();
+        for (entry, expr) in given {
+            let Some(decl) = def.def.inputs.iter().find(|d| d.name == entry.key) else {
+                let names: Vec<&str> = def.def.inputs.iter().map(|d| d.name.as_str()).collect();
+                let d = Diagnostic::new(
+                    "invalid-module-input",
+                    format!("{address} has no input `{}`", entry.key),
+                )
+                .at(entry.key_span, "undeclared input");
+                self.diags
+                    .push(match did_you_mean(&entry.key, names.iter().copied()) {
+                        Some(h) => d.help(h),
+                        None if names.is_empty() => {
+                            d.help(format!("module `{}` declares no inputs", def.display))
+                        }
+                        None => d.help(format!("inputs of {}: {}", def.display, names.join(", "))),
+                    });
+                ok = false;
+                continue;
+            };
+            let Some(expr) = expr else {
+                ok = false;
+                continue;
+            };
+            let what = format!("input `{}` of {address}", entry.key);
+            let value = match known_value(&expr) {
+                Some(v) => match check_value(decl, v) {
+                    Ok(v) => {
+                        let v = if decl.sensitive {
+                            v.into_sensitive()
+                        } else {
+                            v
+                        };
+                        Expr::Literal(v, entry.value.span)
+                    }
+                    Err(p) => {
+                        self.diags.push(p.diagnostic(
+                            "invalid-module-input",
+                            "invalid-module-input",
+                            &what,
+                            Some(entry.value.span),
+                        ));
+                        ok = false;
+                        continue;
+                    }
+                },
+                None => {
+                    // Known only after apply: a string template can still be type-checked.
+                    if let Expr::Template(parts, _) = &expr {
+                        let is_string =
+                            parts.len() > 1 || !matches!(parts.as_slice(), [TemplatePart::Ref(_)]);
+                        if is_string && decl.ty.coerce(Value::string("")).is_err() {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    "invalid-module-input",
+                                    format!(
+                                        "wrong type for {what}: expected {}, found string",
+                                        decl.ty
+                                    ),
+                                )
+                                .at(entry.value.span, format!("expected {}", decl.ty)),
+                            );
+                            ok = false;
+                            continue;
+                        }
+                    }
+                    expr
+                }
+            };
+            values.insert(entry.key.clone(), Some(value));
+        }
+        for decl in &def.def.inputs {
+            if values.contains_key(&decl.name) || m.inputs.iter().any(|e| e.key == decl.name) {
+                continue;
+            }
+            match def.defaults.get(&decl.name) {
+                Some(Some(v)) => {
+                    let v = if decl.sensitive {
+                        v.clone().into_sensitive()
+                    } else {
+                        v.clone()
+                    };
+                    values.insert(decl.name.clone(), Some(Expr::Literal(v, decl.span)));
+                }
+                Some(None) => ok = false,
+                None if decl.broken => ok = false,
+                None => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            "invalid-module-input",
+                            format!("{address} needs input `{}`", decl.name),
+                        )
+                        .at(m.span, format!("`inputs:` lacks `{}`", decl.name))
+                        .help(match &decl.description {
+                            Some(desc) => format!("`{}`: {desc}", decl.name),
+                            None => format!("add `{}: ...` under `inputs:`", decl.name),
+                        }),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(values)
+    }
+
+    /// Finds and loads a module definition (cached per directory).
+    fn module_def(&mut self, source: &str, span: Span, base_dir: &Path) -> Option<Rc<ModuleDef>> {
+        let relative = source.starts_with("./") || source.starts_with("../");
+        let (dir, display) = if relative {
+            let dir = base_dir.join(source);
+            (dir.clone(), normalize(&dir).display().to_string())
+        } else {
+            let Some(md) = &self.modules_dir else {
+                self.diags.push(
+                    Diagnostic::new(
+                        "module-not-found",
+                        format!("module source `{source}` not found: there is no modules/ directory"),
+                    )
+                    .at(span, "not found")
+                    .help("put modules in `modules/` beside the stack file (or up to three directories above), or use a path starting with ./"),
+                );
+                return None;
+            };
+            (
+                md.path.join(source),
+                format!("{}/{source}", md.display.trim_end_matches('/')),
+            )
+        };
+        let canonical = match std::fs::canonicalize(&dir) {
+            Ok(c) if c.join("module.yaml").is_file() => c,
+            found => {
+                let why = if found.is_ok() {
+                    format!("`{display}` has no module.yaml")
+                } else {
+                    format!("no directory `{display}`")
+                };
+                let d = Diagnostic::new(
+                    "module-not-found",
+                    format!("module source `{source}` not found: {why}"),
+                )
+                .at(span, "not found");
+                let names = if relative {
+                    Vec::new()
+                } else {
+                    self.modules_dir
+                        .as_ref()
+                        .map(|md| list_module_dirs(&md.path))
+                        .unwrap_or_default()
+                };
+                self.diags.push(
+                    match did_you_mean(source, names.iter().map(String::as_str)) {
+                        Some(h) => d.help(h),
+                        None if names.is_empty() => d,
+                        None => d.help(format!("modules: {}", names.join(", "))),
+                    },
+                );
+                return None;
+            }
+        };
+        if let Some(cached) = self.defs.get(&canonical) {
+            return cached.clone();
+        }
+        let def = self.read_module_def(canonical.clone(), display);
+        self.defs.insert(canonical, def.clone());
+        def
+    }
+
+    fn read_module_def(&mut self, dir: PathBuf, display: String) -> Option<Rc<ModuleDef>> {
+        let before = self.diags.len();
+        let yaml_path = dir.join("module.yaml");
+        let text = match source::read(&yaml_path, "module file") {
+            Ok(t) => t,
+            Err(d) => {
+                self.diags.push(*d);
+                return None;
+            }
+        };
+        let file = self
+            .sources
+            .add(format!("{display}/module.yaml"), text.as_str());
+        let def = match yaml::parse_lenient(&text, file, &mut self.diags) {
+            Ok(Some(root)) => parse::module_def(root, &mut self.diags),
+            Ok(None) => RawModuleDef::default(),
+            Err(()) => return None,
+        };
+        let mut defaults = BTreeMap::new();
+        for decl in &def.inputs {
+            if let Some(node) = &decl.default {
+                let checked = match check_value(decl, to_value(node)) {
+                    Ok(v) => Some(v),
+                    Err(p) => {
+                        self.diags.push(p.diagnostic(
+                            "wrong-type",
+                            "validation-failed",
+                            &format!("the default of input `{}`", decl.name),
+                            Some(node.span),
+                        ));
+                        None
+                    }
+                };
+                defaults.insert(decl.name.clone(), checked);
+            }
+        }
+        let mut tera = tera::Tera::default();
+        let mut all = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".tera") && entry.path().is_file() {
+                    all.push(name);
+                }
+            }
+        }
+        all.sort();
+        for name in &all {
+            let path = dir.join(name);
+            let text = match source::read(&path, "module template") {
+                Ok(t) => t,
+                Err(d) => {
+                    self.diags.push(*d);
+                    continue;
+                }
+            };
+            let file = self.sources.add(format!("{display}/{name}"), text.as_str());
+            if let Err(e) = tera.add_raw_template(name, &text) {
+                self.diags.push(
+                    Diagnostic::new(
+                        "template-error",
+                        format!(
+                            "template `{display}/{name}` does not parse: {}",
+                            error_chain(&e)
+                        ),
+                    )
+                    .at(Span::new(file, 0, 0), "in this template"),
+                );
+            }
+        }
+        let render = match &def.templates {
+            Some(listed) => {
+                for (name, span) in listed {
+                    if !all.contains(name) {
+                        let d = Diagnostic::new(
+                            "template-error",
+                            format!("template `{name}` not found in `{display}`"),
+                        )
+                        .at(*span, "no such file");
+                        self.diags
+                            .push(match did_you_mean(name, all.iter().map(String::as_str)) {
+                                Some(h) => d.help(h),
+                                None => d,
+                            });
+                    }
+                }
+                listed.iter().map(|(n, _)| n.clone()).collect()
+            }
+            None => all
+                .iter()
+                .filter(|n| n.ends_with(".yaml.tera"))
+                .cloned()
+                .collect(),
+        };
+        if self.diags.len() > before {
+            return None;
+        }
+        Some(Rc::new(ModuleDef {
+            dir,
+            display,
+            def,
+            defaults,
+            tera,
+            render,
+        }))
+    }
+
+    /// Renders every template of a module for one instance and parses the results.
+    fn render(
+        &mut self,
+        def: &ModuleDef,
+        values: &BTreeMap<String, Option<Expr>>,
+        address: &str,
+        source_span: Span,
+    ) -> Option<RawBody> {
+        let mut inputs = serde_json::Map::new();
+        for (name, expr) in values {
+            let known = expr
+                .as_ref()
+                .and_then(known_value)
+                .filter(|v| !v.contains_sensitive());
+            let v = match known {
+                Some(v) => v.to_json_unmarked(),
+                // Known only after apply (or secret): left for the engine to resolve.
+                None => serde_json::Value::String(format!("${{input.{name}}}")),
+            };
+            inputs.insert(name.clone(), v);
+        }
+        let instance = address.rsplit('.').next().unwrap_or(address);
+        let mut ctx = tera::Context::new();
+        ctx.insert("inputs", &inputs);
+        ctx.insert(
+            "module",
+            &serde_json::json!({"name": instance, "address": address}),
+        );
+        ctx.insert("stack", &serde_json::json!({"name": self.stack_name}));
+        let mut body = RawBody::default();
+        let mut ok = true;
+        for name in &def.render {
+            let text = match def.tera.render(name, &ctx) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            "template-error",
+                            format!(
+                                "template `{}/{name}` failed to render for {address}: {}",
+                                def.display,
+                                error_chain(&e)
+                            ),
+                        )
+                        .at(source_span, "rendering this module failed"),
+                    );
+                    ok = false;
+                    continue;
+                }
+            };
+            let file = self.sources.add(
+                format!("{}/{name} (rendered for {address})", def.display),
+                text.as_str(),
+            );
+            match yaml::parse_lenient(&text, file, &mut self.diags) {
+                Ok(Some(root)) => {
+                    let part = parse::template(root, &mut self.diags);
+                    body.resources.extend(part.resources);
+                    body.modules.extend(part.modules);
+                }
+                Ok(None) => {}
+                Err(()) => ok = false,
+            }
+        }
+        ok.then_some(body)
+    }
+}
+
+/// Marks a literal output value sensitive (references stay as they are: the provider's schema
+/// marks what they produce).
+fn mark_sensitive(e: Expr) -> Expr {
+    match e {
+        Expr::Literal(v, s) => Expr::Literal(v.into_sensitive(), s),
+        other => other,
+    }
+}
+
+fn list_module_dirs(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().join("module.yaml").is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// A tera error with its causes, on one line.
+fn error_chain(e: &tera::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg.replace('\n', " ")
+}

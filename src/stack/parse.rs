@@ -1,0 +1,635 @@
+//! The sections of a stack file (and of a module's rendered templates) read into raw
+//! declarations: keys checked, names validated, values still YAML nodes to be resolved later.
+
+use super::fields::{self, boolean, check_name, expect_map, string, string_list, Fields};
+use super::types::{Rule, Type, TYPE_NAMES};
+use super::yaml::{Entry, Node, NodeKind};
+use super::Mode;
+use crate::diag::{did_you_mean, Diagnostic, Span};
+use mlstack_provider_api::{parse_path, Path, Value};
+
+/// The top-level keys of a stack file.
+pub const STACK_KEYS: &[&str] = &[
+    "stack",
+    "backend",
+    "variables",
+    "providers",
+    "resources",
+    "data",
+    "modules",
+    "outputs",
+];
+/// The top-level keys of a rendered module template.
+pub const TEMPLATE_KEYS: &[&str] = &["resources", "data", "modules"];
+/// The keys of `module.yaml`.
+pub const MODULE_KEYS: &[&str] = &["description", "inputs", "outputs", "templates"];
+
+const RESOURCE_KEYS: &[&str] = &[
+    "type",
+    "provider",
+    "enabled",
+    "depends_on",
+    "lifecycle",
+    "properties",
+];
+const DATA_KEYS: &[&str] = &["type", "provider", "enabled", "depends_on", "properties"];
+const MODULE_CALL_KEYS: &[&str] = &["source", "enabled", "depends_on", "inputs"];
+const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
+const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive", "validation"];
+const RULE_KEYS: &[&str] = &[
+    "allowed",
+    "pattern",
+    "min",
+    "max",
+    "min_length",
+    "max_length",
+    "message",
+];
+const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "ignore_changes", "create_before_destroy"];
+
+/// A whole stack file, parsed.
+#[derive(Debug, Default)]
+pub struct RawStack {
+    pub name: Option<(String, Span)>,
+    pub backend: Option<RawBackend>,
+    pub variables: Vec<RawVar>,
+    pub providers: Vec<RawProvider>,
+    pub body: RawBody,
+    pub outputs: Vec<RawOutput>,
+}
+
+/// `backend: {KIND: {...}}`.
+#[derive(Debug)]
+pub struct RawBackend {
+    pub kind: String,
+    pub kind_span: Span,
+    pub config: Vec<Entry>,
+}
+
+/// A declared variable or module input.
+#[derive(Debug, Clone)]
+pub struct RawVar {
+    pub name: String,
+    pub span: Span,
+    pub ty: Type,
+    pub default: Option<Node>,
+    pub description: Option<String>,
+    pub sensitive: bool,
+    pub rules: Vec<Rule>,
+    /// The declaration itself is broken; its value is not checked further.
+    pub broken: bool,
+}
+
+/// A provider block.
+#[derive(Debug)]
+pub struct RawProvider {
+    pub key: String,
+    pub key_span: Span,
+    pub type_name: String,
+    pub config: Vec<Entry>,
+    pub span: Span,
+}
+
+/// Resources, data sources and module calls of one scope.
+#[derive(Debug, Default)]
+pub struct RawBody {
+    pub resources: Vec<RawResource>,
+    pub modules: Vec<RawModule>,
+}
+
+/// A resource or data source.
+#[derive(Debug)]
+pub struct RawResource {
+    pub name: String,
+    pub span: Span,
+    pub mode: Mode,
+    pub type_name: Option<(String, Span)>,
+    pub provider: Option<(String, Span)>,
+    pub enabled: Option<Node>,
+    pub depends_on: Vec<(String, Span)>,
+    pub lifecycle: super::Lifecycle,
+    pub properties: Option<Node>,
+}
+
+/// A module instance.
+#[derive(Debug)]
+pub struct RawModule {
+    pub name: String,
+    pub span: Span,
+    pub source: Option<(String, Span)>,
+    pub enabled: Option<Node>,
+    pub depends_on: Vec<(String, Span)>,
+    pub inputs: Vec<Entry>,
+}
+
+/// An output (of the stack or of a module).
+#[derive(Debug, Clone)]
+pub struct RawOutput {
+    pub name: String,
+    pub span: Span,
+    pub value: Option<Node>,
+    pub sensitive: bool,
+    pub description: Option<String>,
+}
+
+/// `module.yaml`.
+#[derive(Debug, Clone, Default)]
+pub struct RawModuleDef {
+    pub description: Option<String>,
+    pub inputs: Vec<RawVar>,
+    pub outputs: Vec<RawOutput>,
+    pub templates: Option<Vec<(String, Span)>>,
+}
+
+/// Reads a stack file's root mapping.
+pub fn stack(root: Node, diags: &mut Vec<Diagnostic>) -> RawStack {
+    let mut out = RawStack::default();
+    let root_span = root.span;
+    let Some(mut f) = Fields::new(root, STACK_KEYS, "the stack file", diags) else {
+        return out;
+    };
+    match f.take("stack") {
+        Some(e) => {
+            let key_span = e.key_span;
+            if let Some(mut s) = Fields::new(e.value, &["name", "description"], "`stack`", diags) {
+                match s.take("name") {
+                    Some(n) => out.name = string(&n.value, "`stack.name`", diags),
+                    None => diags.push(
+                        Diagnostic::new("missing-key", "`stack` has no `name`")
+                            .at(key_span, "add `name:` here"),
+                    ),
+                }
+                if let Some(d) = s.take("description") {
+                    string(&d.value, "`stack.description`", diags);
+                }
+            }
+        }
+        None => diags.push(
+            Diagnostic::new("missing-key", "the stack file has no `stack` section")
+                .at(
+                    Span {
+                        end: root_span.start,
+                        ..root_span
+                    },
+                    "missing `stack:`",
+                )
+                .help("start the file with:\nstack:\n  name: my-stack"),
+        ),
+    }
+    if let Some(e) = f.take("backend") {
+        out.backend = backend(e.value, diags);
+    }
+    if let Some(e) = f.take("variables") {
+        out.variables = variables(e.value, "variable", diags);
+    }
+    if let Some(e) = f.take("providers") {
+        out.providers = providers(e.value, diags);
+    }
+    out.body = body(&mut f, diags);
+    if let Some(e) = f.take("outputs") {
+        out.outputs = outputs(e.value, diags);
+    }
+    out
+}
+
+/// Reads a rendered module template's root mapping.
+pub fn template(root: Node, diags: &mut Vec<Diagnostic>) -> RawBody {
+    match Fields::new(root, TEMPLATE_KEYS, "a module template", diags) {
+        Some(mut f) => body(&mut f, diags),
+        None => RawBody::default(),
+    }
+}
+
+/// Reads `module.yaml`.
+pub fn module_def(root: Node, diags: &mut Vec<Diagnostic>) -> RawModuleDef {
+    let mut out = RawModuleDef::default();
+    let Some(mut f) = Fields::new(root, MODULE_KEYS, "module.yaml", diags) else {
+        return out;
+    };
+    if let Some(e) = f.take("description") {
+        out.description = string(&e.value, "`description`", diags).map(|s| s.0);
+    }
+    if let Some(e) = f.take("inputs") {
+        out.inputs = variables(e.value, "input", diags);
+    }
+    if let Some(e) = f.take("outputs") {
+        out.outputs = outputs(e.value, diags);
+    }
+    if let Some(e) = f.take("templates") {
+        out.templates = Some(string_list(e.value, "`templates`", diags));
+    }
+    out
+}
+
+fn body(f: &mut Fields, diags: &mut Vec<Diagnostic>) -> RawBody {
+    let mut out = RawBody::default();
+    if let Some(e) = f.take("resources") {
+        resources(e.value, Mode::Managed, &mut out.resources, diags);
+    }
+    if let Some(e) = f.take("data") {
+        resources(e.value, Mode::Data, &mut out.resources, diags);
+    }
+    if let Some(e) = f.take("modules") {
+        for entry in expect_map(e.value, "`modules`", diags).unwrap_or_default() {
+            if let Some(m) = module_call(entry, diags) {
+                out.modules.push(m);
+            }
+        }
+    }
+    out
+}
+
+fn backend(node: Node, diags: &mut Vec<Diagnostic>) -> Option<RawBackend> {
+    let span = node.span;
+    let entries = expect_map(node, "`backend`", diags)?;
+    let mut it = entries.into_iter();
+    let Some(first) = it.next() else {
+        diags.push(
+            Diagnostic::new("missing-key", "`backend` names no kind")
+                .at(span, "empty")
+                .help("for example `backend: {local: {path: .mlstack/demo/state.json}}`"),
+        );
+        return None;
+    };
+    for extra in it {
+        diags.push(
+            Diagnostic::new("unknown-key", "`backend` takes exactly one kind")
+                .at(extra.key_span, "a second backend kind")
+                .also(first.key_span, "first kind"),
+        );
+    }
+    if first.key != "local" {
+        let d = Diagnostic::new(
+            "unknown-key",
+            format!("unknown backend kind `{}`", first.key),
+        )
+        .at(first.key_span, "unknown kind");
+        diags.push(match did_you_mean(&first.key, ["local"]) {
+            Some(h) => d.help(h),
+            None => d.help("supported backends: local"),
+        });
+        return None;
+    }
+    let what = "the `local` backend";
+    let config = expect_map(first.value, what, diags)?;
+    for e in &config {
+        if e.key != "path" {
+            diags.push(fields::unknown_key(&e.key, e.key_span, what, &["path"]));
+        }
+    }
+    Some(RawBackend {
+        kind: first.key,
+        kind_span: first.key_span,
+        config: config.into_iter().filter(|e| e.key == "path").collect(),
+    })
+}
+
+/// Variables (`what` = "variable") or module inputs (`what` = "input").
+pub fn variables(node: Node, what: &str, diags: &mut Vec<Diagnostic>) -> Vec<RawVar> {
+    let section = if what == "input" {
+        "`inputs`"
+    } else {
+        "`variables`"
+    };
+    let mut out = Vec::new();
+    for e in expect_map(node, section, diags).unwrap_or_default() {
+        out.push(variable(e, what, diags));
+    }
+    out
+}
+
+fn is_variable_name(name: &str) -> bool {
+    let mut c = name.chars();
+    matches!(c.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && c.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn variable(e: Entry, what: &str, diags: &mut Vec<Diagnostic>) -> RawVar {
+    let mut var = RawVar {
+        name: e.key.clone(),
+        span: e.key_span,
+        ty: Type::Any,
+        default: None,
+        description: None,
+        sensitive: false,
+        rules: Vec::new(),
+        broken: false,
+    };
+    let before = diags.len();
+    if !is_variable_name(&e.key) {
+        diags.push(
+            Diagnostic::new("invalid-name", format!("invalid {what} name `{}`", e.key))
+                .at(e.key_span, "invalid name")
+                .help("names are letters, digits, `_` and `-`, starting with a letter or `_`"),
+        );
+    }
+    let label = format!("{what} `{}`", e.key);
+    if let Some(mut f) = Fields::new(e.value, VARIABLE_KEYS, &label, diags) {
+        if let Some(t) = f.take("type") {
+            if let Some((text, span)) = string(&t.value, "`type`", diags) {
+                match Type::parse(&text) {
+                    Some(ty) => var.ty = ty,
+                    None => {
+                        let d = Diagnostic::new("unknown-type", format!("unknown type `{text}`"))
+                            .at(span, "unknown type");
+                        diags.push(match did_you_mean(&text, TYPE_NAMES.iter().copied()) {
+                            Some(h) => d.help(h),
+                            None => {
+                                d.help("types: string, number, bool, list(T), map(T), object, any")
+                            }
+                        });
+                    }
+                }
+            }
+        }
+        var.default = f.take("default").map(|d| d.value);
+        if let Some(d) = f.take("description") {
+            var.description = string(&d.value, "`description`", diags).map(|s| s.0);
+        }
+        if let Some(s) = f.take("sensitive") {
+            var.sensitive = boolean(&s.value, "`sensitive`", diags).unwrap_or(false);
+        }
+        if let Some(v) = f.take("validation") {
+            var.rules = rules(v.value, diags);
+        }
+    }
+    var.broken = diags.len() > before;
+    var
+}
+
+fn rules(node: Node, diags: &mut Vec<Diagnostic>) -> Vec<Rule> {
+    let items = match node.kind {
+        NodeKind::Seq(items) => items,
+        NodeKind::Map(_) => vec![node],
+        _ => {
+            diags.push(fields::wrong_type(
+                &node,
+                "a rule or a list of rules",
+                "`validation`",
+            ));
+            return Vec::new();
+        }
+    };
+    items.into_iter().filter_map(|n| rule(n, diags)).collect()
+}
+
+fn rule(node: Node, diags: &mut Vec<Diagnostic>) -> Option<Rule> {
+    let mut f = Fields::new(node, RULE_KEYS, "a validation rule", diags)?;
+    let mut rule = Rule::default();
+    let mut text = Vec::new();
+    let number = |e: &Entry, diags: &mut Vec<Diagnostic>| match e.value.kind {
+        NodeKind::Int(i) => Some(i as f64),
+        NodeKind::Float(x) => Some(x),
+        _ => {
+            diags.push(fields::wrong_type(
+                &e.value,
+                "a number",
+                &format!("`{}`", e.key),
+            ));
+            None
+        }
+    };
+    let count = |e: &Entry, diags: &mut Vec<Diagnostic>| match e.value.kind {
+        NodeKind::Int(i) if i >= 0 => Some(i as usize),
+        _ => {
+            diags.push(fields::wrong_type(
+                &e.value,
+                "a whole number",
+                &format!("`{}`", e.key),
+            ));
+            None
+        }
+    };
+    if let Some(e) = f.take("allowed") {
+        match fields::to_value(&e.value) {
+            Value::List(l) => {
+                text.push(format!(
+                    "allowed: {}",
+                    Value::List(l.clone()).to_json_unmarked()
+                ));
+                rule.allowed = Some(l);
+            }
+            _ => diags.push(fields::wrong_type(&e.value, "a list", "`allowed`")),
+        }
+    }
+    if let Some(e) = f.take("pattern") {
+        if let Some((p, span)) = string(&e.value, "`pattern`", diags) {
+            match regex::Regex::new(&p) {
+                Ok(re) => {
+                    text.push(format!("pattern: '{p}'"));
+                    rule.pattern = Some(re);
+                }
+                Err(err) => diags.push(
+                    Diagnostic::new("invalid-pattern", "invalid regular expression").at(
+                        span,
+                        err.to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or("invalid")
+                            .to_string(),
+                    ),
+                ),
+            }
+        }
+    }
+    for key in ["min", "max"] {
+        if let Some(e) = f.take(key) {
+            if let Some(n) = number(&e, diags) {
+                text.push(format!("{key}: {n}"));
+                if key == "min" {
+                    rule.min = Some(n);
+                } else {
+                    rule.max = Some(n);
+                }
+            }
+        }
+    }
+    for key in ["min_length", "max_length"] {
+        if let Some(e) = f.take(key) {
+            if let Some(n) = count(&e, diags) {
+                text.push(format!("{key}: {n}"));
+                if key == "min_length" {
+                    rule.min_length = Some(n);
+                } else {
+                    rule.max_length = Some(n);
+                }
+            }
+        }
+    }
+    if let Some(e) = f.take("message") {
+        rule.message = string(&e.value, "`message`", diags).map(|s| s.0);
+    }
+    rule.text = text.join(", ");
+    Some(rule)
+}
+
+fn providers(node: Node, diags: &mut Vec<Diagnostic>) -> Vec<RawProvider> {
+    let mut out = Vec::new();
+    for e in expect_map(node, "`providers`", diags).unwrap_or_default() {
+        let valid = e.key.split('.').all(fields::is_valid_name);
+        if !valid {
+            diags.push(
+                Diagnostic::new("invalid-name", format!("invalid provider name `{}`", e.key))
+                    .at(e.key_span, "invalid name"),
+            );
+            continue;
+        }
+        let span = e.value.span;
+        let what = format!("provider `{}`", e.key);
+        let Some(mut config) = expect_map(e.value, &what, diags) else {
+            continue;
+        };
+        let mut type_name = e.key.clone();
+        if let Some(i) = config.iter().position(|c| c.key == "type") {
+            let t = config.remove(i);
+            if let Some((name, _)) = string(&t.value, "`type`", diags) {
+                type_name = name;
+            }
+        }
+        out.push(RawProvider {
+            key: e.key,
+            key_span: e.key_span,
+            type_name,
+            config,
+            span,
+        });
+    }
+    out
+}
+
+fn resources(node: Node, mode: Mode, out: &mut Vec<RawResource>, diags: &mut Vec<Diagnostic>) {
+    let (section, kind, keys) = match mode {
+        Mode::Managed => ("`resources`", "resource", RESOURCE_KEYS),
+        Mode::Data => ("`data`", "data source", DATA_KEYS),
+    };
+    for e in expect_map(node, section, diags).unwrap_or_default() {
+        if !check_name(&e.key, e.key_span, kind, diags) {
+            continue;
+        }
+        let what = format!("{kind} `{}`", e.key);
+        let mut r = RawResource {
+            name: e.key,
+            span: e.key_span,
+            mode,
+            type_name: None,
+            provider: None,
+            enabled: None,
+            depends_on: Vec::new(),
+            lifecycle: super::Lifecycle::default(),
+            properties: None,
+        };
+        let Some(mut f) = Fields::new(e.value, keys, &what, diags) else {
+            out.push(r);
+            continue;
+        };
+        match f.take("type") {
+            Some(t) => r.type_name = string(&t.value, "`type`", diags),
+            None => diags.push(
+                Diagnostic::new("missing-key", format!("{what} has no `type`"))
+                    .at(r.span, "add `type:`")
+                    .help("for example `type: random_password`"),
+            ),
+        }
+        if let Some(p) = f.take("provider") {
+            r.provider = string(&p.value, "`provider`", diags);
+        }
+        r.enabled = f.take("enabled").map(|e| e.value);
+        if let Some(d) = f.take("depends_on") {
+            r.depends_on = string_list(d.value, "`depends_on`", diags);
+        }
+        if let Some(l) = f.take("lifecycle") {
+            r.lifecycle = lifecycle(l.value, diags);
+        }
+        r.properties = f.take("properties").map(|p| p.value);
+        out.push(r);
+    }
+}
+
+fn lifecycle(node: Node, diags: &mut Vec<Diagnostic>) -> super::Lifecycle {
+    let mut out = super::Lifecycle::default();
+    let Some(mut f) = Fields::new(node, LIFECYCLE_KEYS, "`lifecycle`", diags) else {
+        return out;
+    };
+    if let Some(e) = f.take("prevent_destroy") {
+        out.prevent_destroy = boolean(&e.value, "`prevent_destroy`", diags).unwrap_or(false);
+    }
+    if let Some(e) = f.take("create_before_destroy") {
+        out.create_before_destroy =
+            boolean(&e.value, "`create_before_destroy`", diags).unwrap_or(false);
+    }
+    if let Some(e) = f.take("ignore_changes") {
+        out.ignore_changes = string_list(e.value, "`ignore_changes`", diags)
+            .into_iter()
+            .map(|(p, _)| parse_path(&p))
+            .collect::<Vec<Path>>();
+    }
+    out
+}
+
+fn module_call(e: Entry, diags: &mut Vec<Diagnostic>) -> Option<RawModule> {
+    if !check_name(&e.key, e.key_span, "module", diags) {
+        return None;
+    }
+    let what = format!("module `{}`", e.key);
+    let mut m = RawModule {
+        name: e.key,
+        span: e.key_span,
+        source: None,
+        enabled: None,
+        depends_on: Vec::new(),
+        inputs: Vec::new(),
+    };
+    let Some(mut f) = Fields::new(e.value, MODULE_CALL_KEYS, &what, diags) else {
+        return Some(m);
+    };
+    match f.take("source") {
+        Some(s) => m.source = string(&s.value, "`source`", diags),
+        None => diags.push(
+            Diagnostic::new("missing-key", format!("{what} has no `source`"))
+                .at(m.span, "add `source:`")
+                .help("`source` names a directory under modules/, or a path starting ./ or ../"),
+        ),
+    }
+    m.enabled = f.take("enabled").map(|e| e.value);
+    if let Some(d) = f.take("depends_on") {
+        m.depends_on = string_list(d.value, "`depends_on`", diags);
+    }
+    if let Some(i) = f.take("inputs") {
+        m.inputs = expect_map(i.value, "`inputs`", diags).unwrap_or_default();
+    }
+    Some(m)
+}
+
+fn outputs(node: Node, diags: &mut Vec<Diagnostic>) -> Vec<RawOutput> {
+    let mut out = Vec::new();
+    for e in expect_map(node, "`outputs`", diags).unwrap_or_default() {
+        if !check_name(&e.key, e.key_span, "output", diags) {
+            continue;
+        }
+        let what = format!("output `{}`", e.key);
+        let mut o = RawOutput {
+            name: e.key,
+            span: e.key_span,
+            value: None,
+            sensitive: false,
+            description: None,
+        };
+        if let Some(mut f) = Fields::new(e.value, OUTPUT_KEYS, &what, diags) {
+            match f.take("value") {
+                Some(v) => o.value = Some(v.value),
+                None => diags.push(
+                    Diagnostic::new("missing-key", format!("{what} has no `value`"))
+                        .at(o.span, "add `value:`"),
+                ),
+            }
+            if let Some(s) = f.take("sensitive") {
+                o.sensitive = boolean(&s.value, "`sensitive`", diags).unwrap_or(false);
+            }
+            if let Some(d) = f.take("description") {
+                o.description = string(&d.value, "`description`", diags).map(|s| s.0);
+            }
+        }
+        out.push(o);
+    }
+    out
+}
