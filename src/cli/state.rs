@@ -4,7 +4,7 @@
 use super::{
     CliError, CliResult, StackArgs, StateAddrArgs, StateCommand, StateListArgs, StateMvArgs, Ui,
 };
-use crate::stack::{LoadOptions, Stack};
+use crate::stack::Stack;
 use crate::state::{
     move_address, not_in_state, open_backend, remove_address, Backend, LockInfo, State,
 };
@@ -21,35 +21,11 @@ pub fn run(cmd: &StateCommand, _ui: Ui) -> CliResult {
 
 /// Loads the stack and opens the backend it declares (state under the working directory).
 pub(super) fn open(args: &StackArgs) -> Result<(Stack, Box<dyn Backend>), CliError> {
-    let stack = crate::stack::load(&args.stack, &load_options(args)?)?;
+    let stack = crate::stack::load(&args.stack, &super::validate::load_options(args)?)?;
     let cwd = std::env::current_dir()
         .map_err(|e| format!("cannot determine the working directory: {e}"))?;
     let backend = open_backend(&stack.backend, &stack.name, &cwd)?;
     Ok((stack, backend))
-}
-
-/// `--var`, `--var-file` and the environment as the loader takes them.
-pub(super) fn load_options(args: &StackArgs) -> Result<LoadOptions, CliError> {
-    let mut vars = Vec::with_capacity(args.vars.len());
-    for v in &args.vars {
-        match v.split_once('=') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                vars.push((name.trim().to_string(), value.to_string()))
-            }
-            _ => {
-                // Only the part before `=` could be shown; there is none, so show nothing.
-                return Err(CliError::Message(
-                    "`--var` takes NAME=VALUE (for example --var region=ru-central1-a)".into(),
-                ));
-            }
-        }
-    }
-    Ok(LoadOptions {
-        vars,
-        var_files: args.var_files.clone(),
-        env: std::env::vars().collect(),
-        modules_dir: None,
-    })
 }
 
 /// The recorded state, or an error saying there is none yet.
