@@ -79,14 +79,26 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::Message(format!("cannot start the async runtime: {e}")))
 }
 
-/// The loader's options from the command line: `--var`, `--var-file`, and the environment.
+/// `LoadOptions` from the shared stack arguments: `--var` split at the first `=`, the process
+/// environment for `${env.NAME}`.
 pub fn load_options(args: &StackArgs) -> Result<crate::stack::LoadOptions, CliError> {
-    let mut vars = Vec::new();
-    for v in &args.vars {
+    let mut vars = Vec::with_capacity(args.vars.len());
+    let mut bad = Vec::new();
+    for (i, v) in args.vars.iter().enumerate() {
         match v.split_once('=') {
-            Some((k, val)) => vars.push((k.trim().to_string(), val.to_string())),
-            None => return Err(CliError::Message(format!("--var {v}: expected NAME=VALUE"))),
+            Some((name, value)) => vars.push((name.trim().to_string(), value.to_string())),
+            // The text is not echoed: it may be a secret typed in the wrong place.
+            None => bad.push(crate::diag::Diagnostic::new(
+                "invalid-var",
+                format!(
+                    "--var argument {} has no `=`; write --var NAME=VALUE",
+                    i + 1
+                ),
+            )),
         }
+    }
+    if !bad.is_empty() {
+        return Err(crate::diag::Diagnostics::new(Default::default(), bad).into());
     }
     Ok(crate::stack::LoadOptions {
         vars,
@@ -99,7 +111,12 @@ pub fn load_options(args: &StackArgs) -> Result<crate::stack::LoadOptions, CliEr
 /// Loads a stack and runs the static checks against the built-in providers.
 pub fn load_stack(args: &StackArgs) -> Result<crate::stack::Stack, CliError> {
     let opts = load_options(args)?;
-    crate::stack::load(&args.stack, &opts).map_err(CliError::Diagnostics)
+    let stack = crate::stack::load(&args.stack, &opts)?;
+    let problems = crate::stack::check(&stack, &crate::providers::Registry::builtin());
+    if !problems.is_empty() {
+        return Err(Diagnostics::new(stack.sources.clone(), problems).into());
+    }
+    Ok(stack)
 }
 
 /// Entry point of the binary.

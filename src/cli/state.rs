@@ -21,7 +21,7 @@ pub fn run(cmd: &StateCommand, _ui: Ui) -> CliResult {
 
 /// Loads the stack and opens the backend it declares (state under the working directory).
 pub(super) fn open(args: &StackArgs) -> Result<(Stack, Box<dyn Backend>), CliError> {
-    let stack = crate::stack::load(&args.stack, &super::validate::load_options(args)?)?;
+    let stack = crate::stack::load(&args.stack, &super::load_options(args)?)?;
     let cwd = std::env::current_dir()
         .map_err(|e| format!("cannot determine the working directory: {e}"))?;
     let backend = open_backend(&stack.backend, &stack.name, &cwd)?;
