@@ -36,6 +36,22 @@ pub enum Command {
     /// Inspect and repair state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Adopt an existing object into state under a stack address.
+    Import(ImportArgs),
+    /// Print a JSON Schema of the stack file, for editor completion.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// The resource's address in the stack.
+    pub address: String,
+    /// The provider's id of the existing object (a file path, a cloud id, ...).
+    pub id: String,
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
 }
 
 /// Arguments shared by every command that reads a stack.

@@ -5,9 +5,11 @@ mod apply;
 mod args;
 mod destroy;
 mod graph;
+mod import;
 mod output;
 mod plan;
 mod run;
+mod schema;
 mod show;
 mod state;
 mod validate;
@@ -142,6 +144,8 @@ pub fn main() -> ExitCode {
         Command::Output(a) => output::run(&a, ui),
         Command::Show(a) => show::run(&a, ui),
         Command::State(c) => state::run(&c, ui),
+        Command::Import(a) => import::run(&a, ui),
+        Command::Schema => schema::run(ui),
     };
     match result {
         Ok(code) => code,

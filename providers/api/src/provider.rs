@@ -151,6 +151,16 @@ pub trait Provider: Send + Sync {
         Ok(())
     }
 
+    /// Adopt an existing object by its provider id (`mlstack import`): its live attributes,
+    /// which state records as if mlstack had created it; the next plan shows any difference.
+    async fn import(&self, resource: ResourceRef<'_>, id: &str) -> ProviderResult<Value> {
+        let _ = id;
+        Err(ProviderError::new(format!(
+            "{} resources cannot be imported",
+            resource.type_name
+        )))
+    }
+
     /// Read a data source (action `<=`).
     async fn read_data(
         &self,

@@ -161,6 +161,20 @@ pub async fn read_data(properties: &Value) -> ProviderResult<Value> {
     Ok(Value::Map(out))
 }
 
+/// Adopts an existing file: the id is its path.
+pub async fn import(filename: &str) -> ProviderResult<Value> {
+    let mut prior = BTreeMap::new();
+    prior.insert("filename".to_string(), Value::from(filename));
+    prior.insert("content".to_string(), Value::from(""));
+    match read(&Value::Map(prior)).await? {
+        ReadResult::Found(mut v) => {
+            v.set_path(&[PathStep::Key("id".into())], Value::from(filename));
+            Ok(v)
+        }
+        ReadResult::Gone => Err(ProviderError::new(format!("{filename} does not exist"))),
+    }
+}
+
 /// Desired attributes with the default permission filled in and the sensitive mark enforced.
 fn normalize(desired: &Value) -> Value {
     let mut v = desired.clone();

@@ -71,6 +71,13 @@ impl Provider for LocalProvider {
         }
     }
 
+    async fn import(&self, r: ResourceRef<'_>, id: &str) -> ProviderResult<Value> {
+        match r.type_name {
+            "local_file" => file::import(id).await,
+            t => Err(ProviderError::new(format!("{t} resources cannot be imported"))),
+        }
+    }
+
     async fn read_data(&self, r: ResourceRef<'_>, properties: &Value) -> ProviderResult<Value> {
         match r.type_name {
             "local_file" => file::read_data(properties).await,

@@ -174,6 +174,30 @@ impl Provider for RandomProvider {
     async fn delete(&self, _r: ResourceRef<'_>, _prior: &Value) -> ProviderResult<()> {
         Ok(())
     }
+
+    /// Adopts an existing value (a password already in use): the id is the value itself.
+    async fn import(&self, r: ResourceRef<'_>, id: &str) -> ProviderResult<Value> {
+        let mut inputs = BTreeMap::new();
+        match r.type_name {
+            "random_password" | "random_string" => {
+                inputs.insert("length".to_string(), Value::from(id.chars().count() as u64));
+            }
+            "random_id" => {
+                if id.is_empty() || id.len() % 2 != 0 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(ProviderError::new("a random_id is imported by its hex value"));
+                }
+                inputs.insert("byte_length".to_string(), Value::from((id.len() / 2) as u64));
+            }
+            t => return Err(ProviderError::new(format!("{t} resources cannot be imported"))),
+        }
+        Ok(with_outputs(
+            inputs,
+            r.type_name,
+            Some(Generated {
+                prefixed: id.to_string(),
+            }),
+        ))
+    }
 }
 
 fn inputs_of(v: &Value) -> BTreeMap<String, Value> {
