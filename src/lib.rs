@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod cli;
 pub mod diag;
+pub mod generate;
 pub mod graph;
 pub mod plan;
 pub mod providers;
