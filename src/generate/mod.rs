@@ -7,6 +7,7 @@
 
 pub mod alertmanager;
 pub mod alerts;
+pub mod cases;
 pub mod duration;
 pub mod pipeline;
 pub mod promql;
@@ -14,8 +15,44 @@ pub mod queries;
 pub mod rules;
 pub mod spec;
 pub mod template;
+pub mod unittest;
 pub mod validate;
 pub mod yaml;
 
 pub use spec::{AppSpec, KafkaSpec, MonitoringSpec, ReceiversSpec};
 pub use validate::SpecError;
+
+use rules::RuleFile;
+use std::collections::BTreeMap;
+
+/// Every rule file: one per app, Kafka's when configured, and the pipeline's.
+pub fn rule_files(spec: &MonitoringSpec) -> Vec<RuleFile> {
+    let mut out: Vec<RuleFile> = spec.apps.iter().map(|a| alerts::app_rule_file(spec, a)).collect();
+    if let Some(k) = &spec.kafka {
+        out.push(alerts::kafka_rule_file(spec, k));
+    }
+    out.push(pipeline::pipeline_rule_file(spec));
+    out
+}
+
+/// Every generated file by relative path: `rules/*.yaml`, `rules/tests/*.test.yaml`,
+/// `prometheusrules/*.yaml` (with the Prometheus Operator), `alertmanager.yaml`,
+/// `dashboards/*.json` and `runbooks/*.md`. Fails with every problem of the spec.
+pub fn render_all(spec: &MonitoringSpec) -> Result<BTreeMap<String, String>, Vec<SpecError>> {
+    let errors = spec.validate();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut files = BTreeMap::new();
+    for rf in rule_files(spec) {
+        if let Some(op) = &spec.prometheus_operator {
+            files.insert(format!("prometheusrules/{}.yaml", rf.name), rf.to_prometheus_rule_yaml(op));
+        }
+        files.insert(rf.path.clone(), rf.to_yaml());
+    }
+    for t in cases::all_tests(spec) {
+        files.insert(t.path.clone(), t.to_yaml());
+    }
+    files.insert("alertmanager.yaml".into(), alertmanager::config(spec).to_yaml());
+    Ok(files)
+}

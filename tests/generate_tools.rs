@@ -1,0 +1,178 @@
+//! The generated monitoring checked by the real tools: `promtool check rules` and
+//! `promtool test rules` (Debian `prometheus`), `amtool check-config` and
+//! `amtool config routes test` (Debian `prometheus-alertmanager`).
+//!
+//! The tools are found on PATH. When one is missing the test prints that it is skipped, except
+//! under `CI=true`, where it fails: CI must prove what these tests prove.
+
+use mlstack::generate::{self, alertmanager, MonitoringSpec};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let found = std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file());
+    if found.is_none() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("`{name}` is not on PATH and CI=true: install it (scripts/check.sh does: apt-get install prometheus prometheus-alertmanager)");
+        }
+        eprintln!("SKIPPED: `{name}` is not on PATH (apt-get install prometheus prometheus-alertmanager)");
+    }
+    found
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().expect("run tool");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+fn spec(json: &str) -> MonitoringSpec {
+    serde_json::from_str(json).expect("spec")
+}
+
+/// The reference setup: one app with the contract defaults, Kafka filtered to one group, every
+/// receiver kind, the Prometheus Operator.
+fn full_spec() -> MonitoringSpec {
+    spec(
+        r##"{
+        "apps": [{"name": "fraud-detection", "namespace": "ml"}],
+        "kafka": {"consumer_groups": ["fraud-scorer"], "topics": ["transactions"]},
+        "receivers": {
+            "sysadmin_email": "sysadmin@example.org",
+            "team_email": "ml-team@example.org",
+            "smtp": {"smarthost": "smtp.example.org:587", "auth_username": "alertmanager"},
+            "webhook": {"url": "https://hooks.example.org/alerts", "bearer_token_file": "/etc/alertmanager/secrets/webhook-token"},
+            "telegram": {"chat_id": -1001234567890},
+            "slack": {"channel": "#ml-alerts"},
+            "watchdog": {"url": "https://deadman.example.org/ping/abc"}
+        },
+        "prometheus_operator": {"namespace": "monitoring", "labels": {"release": "kps"}}
+    }"##,
+    )
+}
+
+/// Unusual but valid choices: several apps with other names and thresholds, no Kafka filter.
+fn odd_spec() -> MonitoringSpec {
+    spec(
+        r#"{
+        "apps": [
+            {"name": "scorer", "namespace": "models", "deployment": "scorer-v2", "hpa": "scorer-hpa",
+             "container": "server", "job": "scorer-metrics", "min_replicas": 1, "max_replicas": 1,
+             "cpu_threshold": 0.65, "error_rate_threshold": 0.0012, "latency_p95_seconds": 0.35},
+            {"name": "ranker", "namespace": "models", "max_replicas": 12, "cpu_threshold": 1.0,
+             "error_rate_threshold": 0.93, "latency_p95_seconds": 59.5}
+        ],
+        "kafka": {"lag_threshold": 1},
+        "receivers": {"sysadmin_email": "root@ops.example.net", "smtp": {"smarthost": "mail.example.net:25", "require_tls": false}},
+        "runbook_base_url": "https://git.example.net/ops/runbooks"
+    }"#,
+    )
+}
+
+fn write_all(dir: &Path, files: &BTreeMap<String, String>) {
+    for (rel, content) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+}
+
+fn render(spec: &MonitoringSpec) -> (tempfile::TempDir, BTreeMap<String, String>) {
+    let files = generate::render_all(spec).expect("valid spec");
+    let dir = tempfile::tempdir().unwrap();
+    write_all(dir.path(), &files);
+    (dir, files)
+}
+
+fn matching<'a>(files: &'a BTreeMap<String, String>, prefix: &str, suffix: &str) -> Vec<&'a String> {
+    files.keys().filter(|k| k.starts_with(prefix) && k.ends_with(suffix) && !k[prefix.len()..].contains('/')).collect()
+}
+
+fn check_rules_and_tests(spec: &MonitoringSpec) {
+    let Some(promtool) = tool("promtool") else { return };
+    let (dir, files) = render(spec);
+    let rule_files = matching(&files, "rules/", ".yaml");
+    assert!(rule_files.len() >= 2, "{rule_files:?}");
+    for f in &rule_files {
+        let (ok, out) = run(Command::new(&promtool).arg("check").arg("rules").arg(dir.path().join(f)));
+        assert!(ok && out.contains("SUCCESS"), "promtool check rules {f}:\n{out}\n{}", files[*f]);
+    }
+    let tests = matching(&files, "rules/tests/", ".test.yaml");
+    assert_eq!(tests.len(), rule_files.len(), "one test file per rule file");
+    for t in &tests {
+        let (ok, out) = run(Command::new(&promtool).arg("test").arg("rules").arg(dir.path().join(t)));
+        assert!(ok && out.contains("SUCCESS"), "promtool test rules {t}:\n{out}");
+    }
+}
+
+#[test]
+fn promtool_accepts_and_passes_generated_rules_and_tests() {
+    check_rules_and_tests(&full_spec());
+}
+
+#[test]
+fn promtool_passes_generated_tests_for_unusual_thresholds_and_names() {
+    check_rules_and_tests(&odd_spec());
+}
+
+#[test]
+fn promtool_accepts_the_prometheus_rule_spec() {
+    let Some(promtool) = tool("promtool") else { return };
+    let spec = full_spec();
+    let dir = tempfile::tempdir().unwrap();
+    for rf in generate::rule_files(&spec) {
+        let op = spec.prometheus_operator.clone().unwrap();
+        let obj = rf.to_prometheus_rule(&op);
+        assert_eq!(obj["metadata"]["labels"]["release"], "kps");
+        let path = dir.path().join(format!("{}.yaml", rf.name));
+        std::fs::write(&path, generate::yaml::to_string(&obj["spec"], generate::rules::RULE_KEY_ORDER)).unwrap();
+        let (ok, out) = run(Command::new(&promtool).arg("check").arg("rules").arg(&path));
+        assert!(ok, "{out}");
+    }
+}
+
+#[test]
+fn amtool_accepts_the_config_and_routes_by_severity() {
+    let Some(amtool) = tool("amtool") else { return };
+    for spec in [full_spec(), odd_spec()] {
+        let (dir, files) = render(&spec);
+        let cfg = dir.path().join("alertmanager.yaml");
+        let (ok, out) = run(Command::new(&amtool).arg("check-config").arg(&cfg));
+        assert!(ok && out.contains("SUCCESS"), "amtool check-config:\n{out}\n{}", files["alertmanager.yaml"]);
+        let route = |receiver: &str, labels: &[&str]| {
+            let mut cmd = Command::new(&amtool);
+            cmd.args(["config", "routes", "test"])
+                .arg(format!("--config.file={}", cfg.display()))
+                .arg(format!("--verify.receivers={receiver}"))
+                .args(labels);
+            run(&mut cmd)
+        };
+        for (receiver, labels) in [
+            (alertmanager::SYSADMIN, &["alertname=HighErrorRate", "severity=critical", "namespace=ml"][..]),
+            (alertmanager::SYSADMIN, &["alertname=ModelOverloadedAtMaxReplicas", "severity=critical", "app=fraud-detection"][..]),
+            (alertmanager::SYSADMIN, &["alertname=HighKafkaQueueLength", "severity=critical"][..]),
+            (alertmanager::DEFAULT, &["alertname=HighCPUUsage", "severity=warning", "namespace=ml"][..]),
+            (alertmanager::DEFAULT, &["alertname=ModelScaledToMax", "severity=info"][..]),
+            (alertmanager::DEFAULT, &["alertname=Unknown"][..]),
+            (alertmanager::WATCHDOG, &["alertname=Watchdog", "severity=none"][..]),
+        ] {
+            let (ok, out) = route(receiver, labels);
+            assert!(ok, "{labels:?} should reach {receiver}:\n{out}");
+        }
+        // And the check has teeth: a critical alert does not end at the default receiver.
+        let (ok, _) = route(alertmanager::DEFAULT, &["alertname=HighErrorRate", "severity=critical"]);
+        assert!(!ok, "amtool --verify.receivers must reject a wrong receiver");
+    }
+}
+
+/// `MLSTACK_DUMP_DIR=/some/dir cargo test --test generate_tools dump -- --ignored` writes the
+/// rendered files for a look.
+#[test]
+#[ignore]
+fn dump() {
+    let dir = PathBuf::from(std::env::var("MLSTACK_DUMP_DIR").expect("MLSTACK_DUMP_DIR"));
+    write_all(&dir.join("full"), &generate::render_all(&full_spec()).unwrap());
+    write_all(&dir.join("odd"), &generate::render_all(&odd_spec()).unwrap());
+}
