@@ -167,6 +167,41 @@ fn amtool_accepts_the_config_and_routes_by_severity() {
     }
 }
 
+#[test]
+fn every_dashboard_query_is_valid_promql() {
+    let Some(promtool) = tool("promtool") else { return };
+    for spec in [full_spec(), odd_spec()] {
+        let files = generate::render_all(&spec).unwrap();
+        let mut queries = Vec::new();
+        for (path, json) in files.iter().filter(|(k, _)| k.starts_with("dashboards/")) {
+            let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(v["schemaVersion"].as_u64().unwrap() >= 39, "{path}");
+            for panel in v["panels"].as_array().unwrap() {
+                assert_eq!(panel["datasource"]["uid"], "prometheus", "{path}");
+                for t in panel["targets"].as_array().unwrap() {
+                    queries.push(t["expr"].as_str().unwrap().to_string());
+                }
+            }
+            for a in v["annotations"]["list"].as_array().unwrap() {
+                queries.push(a["expr"].as_str().unwrap().to_string());
+            }
+        }
+        assert!(queries.len() >= 15, "{}", queries.len());
+        // Each query becomes a recording rule: promtool parses every expression.
+        let rules: Vec<serde_json::Value> = queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| serde_json::json!({"record": format!("mlstack:dashboard_query:{i}"), "expr": generate::dashboards::for_promtool(q)}))
+            .collect();
+        let doc = serde_json::json!({"groups": [{"name": "dashboard-queries", "rules": rules}]});
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dashboard-queries.yaml");
+        std::fs::write(&path, generate::yaml::to_string(&doc, &["name", "record", "expr"])).unwrap();
+        let (ok, out) = run(Command::new(&promtool).arg("check").arg("rules").arg(&path));
+        assert!(ok && out.contains(&format!("SUCCESS: {} rules found", queries.len())), "{out}");
+    }
+}
+
 /// `MLSTACK_DUMP_DIR=/some/dir cargo test --test generate_tools dump -- --ignored` writes the
 /// rendered files for a look.
 #[test]

@@ -8,6 +8,7 @@
 pub mod alertmanager;
 pub mod alerts;
 pub mod cases;
+pub mod dashboards;
 pub mod duration;
 pub mod pipeline;
 pub mod promql;
@@ -54,5 +55,9 @@ pub fn render_all(spec: &MonitoringSpec) -> Result<BTreeMap<String, String>, Vec
         files.insert(t.path.clone(), t.to_yaml());
     }
     files.insert("alertmanager.yaml".into(), alertmanager::config(spec).to_yaml());
+    for app in &spec.apps {
+        let d = dashboards::app_dashboard(spec, app);
+        files.insert(format!("dashboards/app-{}.json", app.name), d.to_json_string());
+    }
     Ok(files)
 }
