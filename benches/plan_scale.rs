@@ -29,11 +29,16 @@ fn measure(bin: &Path, dir: &Path, args: &[&str]) -> Usage {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
     assert_eq!(r, pid, "wait4 failed");
-    let tv = |t: libc::timeval| Duration::from_micros(t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64);
+    let tv =
+        |t: libc::timeval| Duration::from_micros(t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64);
     Usage {
         cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
         max_rss_kib: ru.ru_maxrss,
-        exit: if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 },
+        exit: if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        },
     }
 }
 
@@ -43,9 +48,14 @@ fn generate(n: usize, dir: &Path) {
     let mut s = String::with_capacity(n * 120);
     s.push_str("stack:\n  name: bench\nresources:\n");
     for i in 0..n {
-        s.push_str(&format!("  r{i}:\n    type: random_string\n    properties:\n      length: 12\n"));
+        s.push_str(&format!(
+            "  r{i}:\n    type: random_string\n    properties:\n      length: 12\n"
+        ));
         if i % 10 != 0 {
-            s.push_str(&format!("      keepers:\n        previous: ${{r{}.id}}\n", i - 1));
+            s.push_str(&format!(
+                "      keepers:\n        previous: ${{r{}.id}}\n",
+                i - 1
+            ));
         }
     }
     std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
@@ -58,7 +68,11 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let sizes = if sizes.is_empty() { vec![1_000, 5_000, 10_000] } else { sizes };
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 5_000, 10_000]
+    } else {
+        sizes
+    };
     let root = std::env::temp_dir().join(format!("mlstack-bench-{}", std::process::id()));
     println!("binary: {}", bin.display());
     println!("| resources | validate CPU | validate peak RSS | plan CPU | plan peak RSS | plan CPU per resource |");

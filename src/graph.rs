@@ -52,7 +52,11 @@ impl Graph {
         let mut indegree: Vec<usize> = self
             .graph
             .node_indices()
-            .map(|n| self.graph.neighbors_directed(n, Direction::Incoming).count())
+            .map(|n| {
+                self.graph
+                    .neighbors_directed(n, Direction::Incoming)
+                    .count()
+            })
             .collect();
         let mut ready: BTreeSet<(usize, NodeIndex)> = self
             .graph
@@ -84,7 +88,11 @@ impl Graph {
 
     /// The resources selected by `--target` addresses and everything they depend on. An address
     /// selects a resource, or every resource under a module prefix (`module.monitoring`).
-    pub fn select_targets(&self, stack: &Stack, targets: &[String]) -> Result<BTreeSet<usize>, String> {
+    pub fn select_targets(
+        &self,
+        stack: &Stack,
+        targets: &[String],
+    ) -> Result<BTreeSet<usize>, String> {
         let mut selected = BTreeSet::new();
         let mut stack_nodes: Vec<NodeIndex> = Vec::new();
         for t in targets {
@@ -99,7 +107,9 @@ impl Graph {
                 let hint = did_you_mean(t, stack.resources.iter().map(|r| r.address.as_str()))
                     .map(|h| format!(" ({h})"))
                     .unwrap_or_default();
-                return Err(format!("--target {t}: no such resource or module in the stack{hint}"));
+                return Err(format!(
+                    "--target {t}: no such resource or module in the stack{hint}"
+                ));
             }
             stack_nodes.extend(matched);
         }
@@ -113,7 +123,8 @@ impl Graph {
 
     /// Graphviz dot.
     pub fn to_dot(&self, only: Option<&BTreeSet<usize>>) -> String {
-        let mut out = String::from("digraph mlstack {\n  rankdir = \"RL\";\n  node [shape = box];\n");
+        let mut out =
+            String::from("digraph mlstack {\n  rankdir = \"RL\";\n  node [shape = box];\n");
         for (i, a) in self.addresses.iter().enumerate() {
             if only.is_none_or(|s| s.contains(&i)) {
                 out.push_str(&format!("  {};\n", dot_quote(a)));
@@ -139,7 +150,11 @@ impl Graph {
             let (Some(f), Some(t)) = (self.node(from), self.node(to)) else {
                 continue;
             };
-            out.push_str(&format!("  {} --> {}\n", id(self.graph[f]), id(self.graph[t])));
+            out.push_str(&format!(
+                "  {} --> {}\n",
+                id(self.graph[f]),
+                id(self.graph[t])
+            ));
         }
         out
     }
@@ -149,7 +164,9 @@ impl Graph {
         self.graph
             .edge_references()
             .filter(|e| {
-                only.is_none_or(|s| s.contains(&self.graph[e.source()]) && s.contains(&self.graph[e.target()]))
+                only.is_none_or(|s| {
+                    s.contains(&self.graph[e.source()]) && s.contains(&self.graph[e.target()])
+                })
             })
             .map(|e| (self.address(e.source()), self.address(e.target())))
             .collect()
@@ -170,7 +187,12 @@ pub fn resource_dependencies<'a>(stack: &'a Stack, r: &'a ResourceDecl) -> Vec<(
         .map(|x| (x.address.as_str(), x.span))
         .collect();
     if let Some(p) = stack.providers.get(&r.provider) {
-        out.extend(p.config.references().into_iter().map(|x| (x.address.as_str(), x.span)));
+        out.extend(
+            p.config
+                .references()
+                .into_iter()
+                .map(|x| (x.address.as_str(), x.span)),
+        );
     }
     out.extend(r.depends_on.iter().map(|d| (d.as_str(), r.span)));
     out
@@ -199,8 +221,14 @@ pub fn build(stack: &Stack) -> Result<Graph, Diagnostics> {
                     }
                 }
                 None => {
-                    let d = Diagnostic::new("unknown-reference", format!("`{}` refers to `{dep}`, which is not in the stack", r.address))
-                        .at(span, "no such resource");
+                    let d = Diagnostic::new(
+                        "unknown-reference",
+                        format!(
+                            "`{}` refers to `{dep}`, which is not in the stack",
+                            r.address
+                        ),
+                    )
+                    .at(span, "no such resource");
                     let d = match did_you_mean(dep, addresses.iter().map(String::as_str)) {
                         Some(h) => d.help(h),
                         None => d,
@@ -232,7 +260,11 @@ fn find_cycles(g: &Graph, stack: &Stack) -> Vec<Diagnostic> {
             continue;
         }
         let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
-        let start = scc.iter().copied().min_by_key(|n| g.address(*n)).unwrap_or(scc[0]);
+        let start = scc
+            .iter()
+            .copied()
+            .min_by_key(|n| g.address(*n))
+            .unwrap_or(scc[0]);
         let cycle = cycle_path(g, start, &members);
         let names: Vec<&str> = cycle.iter().map(|(n, _)| g.address(*n)).collect();
         let mut text = names.join(" → ");
@@ -252,7 +284,11 @@ fn find_cycles(g: &Graph, stack: &Stack) -> Vec<Diagnostic> {
 
 /// A cycle through `start` inside one component: each node with the span of the reference that
 /// leads (as a dependency) to the next.
-fn cycle_path(g: &Graph, start: NodeIndex, members: &BTreeSet<NodeIndex>) -> Vec<(NodeIndex, Span)> {
+fn cycle_path(
+    g: &Graph,
+    start: NodeIndex,
+    members: &BTreeSet<NodeIndex>,
+) -> Vec<(NodeIndex, Span)> {
     // Breadth-first search for the shortest way back to `start`, following dependents.
     let mut prev: BTreeMap<NodeIndex, (NodeIndex, Span)> = BTreeMap::new();
     let mut queue = std::collections::VecDeque::from([start]);

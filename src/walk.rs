@@ -48,7 +48,8 @@ where
         }
     }
     let mut outcomes: Vec<Option<Outcome<T, E>>> = (0..n).map(|_| None).collect();
-    let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..n).filter(|&i| waiting[i] == 0).collect();
     let mut running = FuturesUnordered::new();
     let mut started: BTreeMap<usize, Instant> = BTreeMap::new();
     let (tick_every, mut tick_fn) = match tick {

@@ -12,19 +12,27 @@ use std::process::Command;
 
 fn tool(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    let found = std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file());
+    let found = std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file());
     if found.is_none() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("`{name}` is not on PATH and CI=true: install it (scripts/check.sh does: apt-get install prometheus prometheus-alertmanager)");
         }
-        eprintln!("SKIPPED: `{name}` is not on PATH (apt-get install prometheus prometheus-alertmanager)");
+        eprintln!(
+            "SKIPPED: `{name}` is not on PATH (apt-get install prometheus prometheus-alertmanager)"
+        );
     }
     found
 }
 
 fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd.output().expect("run tool");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.success(), text)
 }
 
@@ -86,24 +94,48 @@ fn render(spec: &MonitoringSpec) -> (tempfile::TempDir, BTreeMap<String, String>
     (dir, files)
 }
 
-fn matching<'a>(files: &'a BTreeMap<String, String>, prefix: &str, suffix: &str) -> Vec<&'a String> {
-    files.keys().filter(|k| k.starts_with(prefix) && k.ends_with(suffix) && !k[prefix.len()..].contains('/')).collect()
+fn matching<'a>(
+    files: &'a BTreeMap<String, String>,
+    prefix: &str,
+    suffix: &str,
+) -> Vec<&'a String> {
+    files
+        .keys()
+        .filter(|k| {
+            k.starts_with(prefix) && k.ends_with(suffix) && !k[prefix.len()..].contains('/')
+        })
+        .collect()
 }
 
 fn check_rules_and_tests(spec: &MonitoringSpec) {
-    let Some(promtool) = tool("promtool") else { return };
+    let Some(promtool) = tool("promtool") else {
+        return;
+    };
     let (dir, files) = render(spec);
     let rule_files = matching(&files, "rules/", ".yaml");
     assert!(rule_files.len() >= 2, "{rule_files:?}");
     for f in &rule_files {
-        let (ok, out) = run(Command::new(&promtool).arg("check").arg("rules").arg(dir.path().join(f)));
-        assert!(ok && out.contains("SUCCESS"), "promtool check rules {f}:\n{out}\n{}", files[*f]);
+        let (ok, out) = run(Command::new(&promtool)
+            .arg("check")
+            .arg("rules")
+            .arg(dir.path().join(f)));
+        assert!(
+            ok && out.contains("SUCCESS"),
+            "promtool check rules {f}:\n{out}\n{}",
+            files[*f]
+        );
     }
     let tests = matching(&files, "rules/tests/", ".test.yaml");
     assert_eq!(tests.len(), rule_files.len(), "one test file per rule file");
     for t in &tests {
-        let (ok, out) = run(Command::new(&promtool).arg("test").arg("rules").arg(dir.path().join(t)));
-        assert!(ok && out.contains("SUCCESS"), "promtool test rules {t}:\n{out}");
+        let (ok, out) = run(Command::new(&promtool)
+            .arg("test")
+            .arg("rules")
+            .arg(dir.path().join(t)));
+        assert!(
+            ok && out.contains("SUCCESS"),
+            "promtool test rules {t}:\n{out}"
+        );
     }
 }
 
@@ -119,7 +151,9 @@ fn promtool_passes_generated_tests_for_unusual_thresholds_and_names() {
 
 #[test]
 fn promtool_accepts_the_prometheus_rule_spec() {
-    let Some(promtool) = tool("promtool") else { return };
+    let Some(promtool) = tool("promtool") else {
+        return;
+    };
     let spec = full_spec();
     let dir = tempfile::tempdir().unwrap();
     for rf in generate::rule_files(&spec) {
@@ -127,7 +161,11 @@ fn promtool_accepts_the_prometheus_rule_spec() {
         let obj = rf.to_prometheus_rule(&op);
         assert_eq!(obj["metadata"]["labels"]["release"], "kps");
         let path = dir.path().join(format!("{}.yaml", rf.name));
-        std::fs::write(&path, generate::yaml::to_string(&obj["spec"], generate::rules::RULE_KEY_ORDER)).unwrap();
+        std::fs::write(
+            &path,
+            generate::yaml::to_string(&obj["spec"], generate::rules::RULE_KEY_ORDER),
+        )
+        .unwrap();
         let (ok, out) = run(Command::new(&promtool).arg("check").arg("rules").arg(&path));
         assert!(ok, "{out}");
     }
@@ -140,7 +178,11 @@ fn amtool_accepts_the_config_and_routes_by_severity() {
         let (dir, files) = render(&spec);
         let cfg = dir.path().join("alertmanager.yaml");
         let (ok, out) = run(Command::new(&amtool).arg("check-config").arg(&cfg));
-        assert!(ok && out.contains("SUCCESS"), "amtool check-config:\n{out}\n{}", files["alertmanager.yaml"]);
+        assert!(
+            ok && out.contains("SUCCESS"),
+            "amtool check-config:\n{out}\n{}",
+            files["alertmanager.yaml"]
+        );
         let route = |receiver: &str, labels: &[&str]| {
             let mut cmd = Command::new(&amtool);
             cmd.args(["config", "routes", "test"])
@@ -150,31 +192,66 @@ fn amtool_accepts_the_config_and_routes_by_severity() {
             run(&mut cmd)
         };
         for (receiver, labels) in [
-            (alertmanager::SYSADMIN, &["alertname=HighErrorRate", "severity=critical", "namespace=ml"][..]),
-            (alertmanager::SYSADMIN, &["alertname=ModelOverloadedAtMaxReplicas", "severity=critical", "app=fraud-detection"][..]),
-            (alertmanager::SYSADMIN, &["alertname=HighKafkaQueueLength", "severity=critical"][..]),
-            (alertmanager::DEFAULT, &["alertname=HighCPUUsage", "severity=warning", "namespace=ml"][..]),
-            (alertmanager::DEFAULT, &["alertname=ModelScaledToMax", "severity=info"][..]),
+            (
+                alertmanager::SYSADMIN,
+                &[
+                    "alertname=HighErrorRate",
+                    "severity=critical",
+                    "namespace=ml",
+                ][..],
+            ),
+            (
+                alertmanager::SYSADMIN,
+                &[
+                    "alertname=ModelOverloadedAtMaxReplicas",
+                    "severity=critical",
+                    "app=fraud-detection",
+                ][..],
+            ),
+            (
+                alertmanager::SYSADMIN,
+                &["alertname=HighKafkaQueueLength", "severity=critical"][..],
+            ),
+            (
+                alertmanager::DEFAULT,
+                &["alertname=HighCPUUsage", "severity=warning", "namespace=ml"][..],
+            ),
+            (
+                alertmanager::DEFAULT,
+                &["alertname=ModelScaledToMax", "severity=info"][..],
+            ),
             (alertmanager::DEFAULT, &["alertname=Unknown"][..]),
-            (alertmanager::WATCHDOG, &["alertname=Watchdog", "severity=none"][..]),
+            (
+                alertmanager::WATCHDOG,
+                &["alertname=Watchdog", "severity=none"][..],
+            ),
         ] {
             let (ok, out) = route(receiver, labels);
             assert!(ok, "{labels:?} should reach {receiver}:\n{out}");
         }
         // And the check has teeth: a critical alert does not end at the default receiver.
-        let (ok, _) = route(alertmanager::DEFAULT, &["alertname=HighErrorRate", "severity=critical"]);
-        assert!(!ok, "amtool --verify.receivers must reject a wrong receiver");
+        let (ok, _) = route(
+            alertmanager::DEFAULT,
+            &["alertname=HighErrorRate", "severity=critical"],
+        );
+        assert!(
+            !ok,
+            "amtool --verify.receivers must reject a wrong receiver"
+        );
     }
 }
 
 #[test]
 fn every_dashboard_query_is_valid_promql() {
-    let Some(promtool) = tool("promtool") else { return };
+    let Some(promtool) = tool("promtool") else {
+        return;
+    };
     for spec in [full_spec(), odd_spec()] {
         let files = generate::render_all(&spec).unwrap();
         let mut queries = Vec::new();
         for (path, json) in files.iter().filter(|(k, _)| k.starts_with("dashboards/")) {
-            let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let v: serde_json::Value =
+                serde_json::from_str(json).unwrap_or_else(|e| panic!("{path}: {e}"));
             assert!(v["schemaVersion"].as_u64().unwrap() >= 39, "{path}");
             for panel in v["panels"].as_array().unwrap() {
                 assert_eq!(panel["datasource"]["uid"], "prometheus", "{path}");
@@ -196,9 +273,16 @@ fn every_dashboard_query_is_valid_promql() {
         let doc = serde_json::json!({"groups": [{"name": "dashboard-queries", "rules": rules}]});
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dashboard-queries.yaml");
-        std::fs::write(&path, generate::yaml::to_string(&doc, &["name", "record", "expr"])).unwrap();
+        std::fs::write(
+            &path,
+            generate::yaml::to_string(&doc, &["name", "record", "expr"]),
+        )
+        .unwrap();
         let (ok, out) = run(Command::new(&promtool).arg("check").arg("rules").arg(&path));
-        assert!(ok && out.contains(&format!("SUCCESS: {} rules found", queries.len())), "{out}");
+        assert!(
+            ok && out.contains(&format!("SUCCESS: {} rules found", queries.len())),
+            "{out}"
+        );
     }
 }
 
@@ -208,6 +292,12 @@ fn every_dashboard_query_is_valid_promql() {
 #[ignore]
 fn dump() {
     let dir = PathBuf::from(std::env::var("MLSTACK_DUMP_DIR").expect("MLSTACK_DUMP_DIR"));
-    write_all(&dir.join("full"), &generate::render_all(&full_spec()).unwrap());
-    write_all(&dir.join("odd"), &generate::render_all(&odd_spec()).unwrap());
+    write_all(
+        &dir.join("full"),
+        &generate::render_all(&full_spec()).unwrap(),
+    );
+    write_all(
+        &dir.join("odd"),
+        &generate::render_all(&odd_spec()).unwrap(),
+    );
 }

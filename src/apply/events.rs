@@ -10,11 +10,30 @@ use std::time::Duration;
 /// One progress event. Never carries a sensitive value.
 #[derive(Debug)]
 pub enum Event<'a> {
-    Start { address: &'a str, action: Action },
-    Progress { address: &'a str, action: Action, elapsed: Duration },
-    Done { address: &'a str, action: Action, elapsed: Duration, id: Option<&'a str> },
-    Failed { address: &'a str, action: Action, message: &'a str },
-    Skipped { address: &'a str, because: &'a str },
+    Start {
+        address: &'a str,
+        action: Action,
+    },
+    Progress {
+        address: &'a str,
+        action: Action,
+        elapsed: Duration,
+    },
+    Done {
+        address: &'a str,
+        action: Action,
+        elapsed: Duration,
+        id: Option<&'a str>,
+    },
+    Failed {
+        address: &'a str,
+        action: Action,
+        message: &'a str,
+    },
+    Skipped {
+        address: &'a str,
+        because: &'a str,
+    },
 }
 
 /// Where events go.
@@ -88,21 +107,45 @@ impl<W: Write + Send> HumanEvents<W> {
 impl<W: Write + Send> EventSink for HumanEvents<W> {
     fn emit(&self, e: &Event<'_>) {
         let text = match e {
-            Event::Start { address, action } => format!("{}: {}...", self.bold(address), ing(*action)),
-            Event::Progress { address, action, elapsed } => format!(
+            Event::Start { address, action } => {
+                format!("{}: {}...", self.bold(address), ing(*action))
+            }
+            Event::Progress {
+                address,
+                action,
+                elapsed,
+            } => format!(
                 "{}: Still {}... [{} elapsed]",
                 self.bold(address),
                 ing(*action).to_lowercase(),
                 secs(*elapsed)
             ),
-            Event::Done { address, action, elapsed, id } => {
+            Event::Done {
+                address,
+                action,
+                elapsed,
+                id,
+            } => {
                 let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
-                format!("{}: {} after {}{id}", self.bold(address), done(*action), secs(*elapsed))
+                format!(
+                    "{}: {} after {}{id}",
+                    self.bold(address),
+                    done(*action),
+                    secs(*elapsed)
+                )
             }
-            Event::Failed { address, action, message } => {
+            Event::Failed {
+                address,
+                action,
+                message,
+            } => {
                 let red = if self.color { "\x1b[31m" } else { "" };
                 let reset = if self.color { "\x1b[0m" } else { "" };
-                format!("{red}{}: {} failed: {message}{reset}", self.bold(address), ing(*action))
+                format!(
+                    "{red}{}: {} failed: {message}{reset}",
+                    self.bold(address),
+                    ing(*action)
+                )
             }
             Event::Skipped { address, because } => {
                 format!("{}: Skipped, because {because} failed", self.bold(address))
@@ -119,7 +162,9 @@ pub struct JsonEvents<W: Write + Send> {
 
 impl<W: Write + Send> JsonEvents<W> {
     pub fn new(out: W) -> Self {
-        JsonEvents { out: Mutex::new(out) }
+        JsonEvents {
+            out: Mutex::new(out),
+        }
     }
 }
 
@@ -129,15 +174,28 @@ impl<W: Write + Send> EventSink for JsonEvents<W> {
             Event::Start { address, action } => serde_json::json!({
                 "type": "apply_start", "address": address, "actions": action.json_actions()
             }),
-            Event::Progress { address, action, elapsed } => serde_json::json!({
+            Event::Progress {
+                address,
+                action,
+                elapsed,
+            } => serde_json::json!({
                 "type": "apply_progress", "address": address, "actions": action.json_actions(),
                 "elapsed_seconds": elapsed.as_secs()
             }),
-            Event::Done { address, action, elapsed, id } => serde_json::json!({
+            Event::Done {
+                address,
+                action,
+                elapsed,
+                id,
+            } => serde_json::json!({
                 "type": "apply_complete", "address": address, "actions": action.json_actions(),
                 "elapsed_seconds": elapsed.as_secs_f64(), "id": id
             }),
-            Event::Failed { address, action, message } => serde_json::json!({
+            Event::Failed {
+                address,
+                action,
+                message,
+            } => serde_json::json!({
                 "type": "apply_errored", "address": address, "actions": action.json_actions(),
                 "message": message
             }),

@@ -8,7 +8,9 @@ mod events;
 pub use events::{Event, EventSink, HumanEvents, JsonEvents, NoEvents};
 
 use crate::graph::Graph;
-use crate::plan::{lookup, mark_sensitive, provider_config, provider_type, Action, Plan, ResourceChange};
+use crate::plan::{
+    lookup, mark_sensitive, provider_config, provider_type, Action, Plan, ResourceChange,
+};
 use crate::providers::Registry;
 use crate::stack::{Mode, Stack};
 use crate::state::{OutputState, ResourceState, State};
@@ -150,7 +152,10 @@ pub async fn apply(
                         m.insert(d, r.value());
                     }
                 }
-                if let Some(p) = stack.resource(&c.address).and_then(|d| stack.providers.get(&d.provider)) {
+                if let Some(p) = stack
+                    .resource(&c.address)
+                    .and_then(|d| stack.providers.get(&d.provider))
+                {
                     for r in p.config.references() {
                         if let Some(rs) = st.resource(&r.address) {
                             m.insert(r.address.clone(), rs.value());
@@ -164,7 +169,11 @@ pub async fn apply(
         },
         |i, result| {
             let c = &plan.changes[i];
-            let elapsed = started_at.borrow().get(&i).map(|t| t.elapsed()).unwrap_or_default();
+            let elapsed = started_at
+                .borrow()
+                .get(&i)
+                .map(|t| t.elapsed())
+                .unwrap_or_default();
             let mut st = state_cell.borrow_mut();
             let updates = match result {
                 Ok(done) => &done.updates,
@@ -291,7 +300,10 @@ async fn run_one(
     let failed = |message: String, updates: Vec<Update>| NodeFailed { updates, message };
     let ptype = provider_type(stack, &c.provider);
     let Some(provider) = registry.get(ptype) else {
-        return Err(failed(format!("provider `{ptype}` is not available"), Vec::new()));
+        return Err(failed(
+            format!("provider `{ptype}` is not available"),
+            Vec::new(),
+        ));
     };
     let get = |a: &str| values.get(a).cloned();
     let config = provider_config(stack, &c.provider, &get);
@@ -317,10 +329,14 @@ async fn run_one(
             quiet: true,
         };
         return match (&c.after, &prior_value) {
-            (Some(after), Some(p)) if !after.same_data(p) || after.sensitive_paths() != p.sensitive_paths() => Ok(NodeDone {
-                updates: vec![Update::Upsert(resource_state(stack, c, after))],
-                ..quiet
-            }),
+            (Some(after), Some(p))
+                if !after.same_data(p) || after.sensitive_paths() != p.sensitive_paths() =>
+            {
+                Ok(NodeDone {
+                    updates: vec![Update::Upsert(resource_state(stack, c, after))],
+                    ..quiet
+                })
+            }
             (Some(after), None) if c.mode == Mode::Data => Ok(NodeDone {
                 updates: vec![Update::Upsert(resource_state(stack, c, after))],
                 ..quiet
@@ -361,7 +377,11 @@ async fn run_one(
     if c.mode == Mode::Data {
         return match provider.read_data(rref, &desired).await {
             Ok(v) => Ok(NodeDone {
-                updates: vec![Update::Upsert(resource_state(stack, c, &mark_sensitive(v, schema)))],
+                updates: vec![Update::Upsert(resource_state(
+                    stack,
+                    c,
+                    &mark_sensitive(v, schema),
+                ))],
                 id: None,
                 quiet: false,
             }),
@@ -374,7 +394,10 @@ async fn run_one(
     if c.action == Action::DeleteThenCreate {
         if let Some(p) = &prior_value {
             if let Err(e) = provider.delete(rref, p).await {
-                return Err(failed(format!("delete (for replacement) failed: {e}"), Vec::new()));
+                return Err(failed(
+                    format!("delete (for replacement) failed: {e}"),
+                    Vec::new(),
+                ));
             }
             updates.push(Update::Remove(c.address.clone()));
         }
@@ -412,15 +435,17 @@ async fn run_one(
     let record = resource_state(stack, c, &applied);
     let id = record.id.clone();
     updates.push(Update::Upsert(record));
-    if let Err(e) = tokio::time::timeout(ready_timeout, provider.wait_ready(rref, &applied, ready_timeout))
-        .await
-        .unwrap_or_else(|_| {
-            Err(mlstack_provider_api::ProviderError::new(format!(
-                "not ready after {}",
-                humantime::format_duration(ready_timeout)
-            )))
-        })
-    {
+    if let Err(e) = tokio::time::timeout(
+        ready_timeout,
+        provider.wait_ready(rref, &applied, ready_timeout),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(mlstack_provider_api::ProviderError::new(format!(
+            "not ready after {}",
+            humantime::format_duration(ready_timeout)
+        )))
+    }) {
         return Err(failed(format!("created but not ready: {e}"), updates));
     }
     if c.action == Action::CreateThenDelete {

@@ -9,7 +9,11 @@ pub fn run(args: &GraphArgs, _ui: Ui) -> CliResult {
     let only = if args.targets.is_empty() {
         None
     } else {
-        Some(graph.select_targets(&stack, &args.targets).map_err(CliError::Message)?)
+        Some(
+            graph
+                .select_targets(&stack, &args.targets)
+                .map_err(CliError::Message)?,
+        )
     };
     let text = match args.format {
         GraphFormat::Dot => graph.to_dot(only.as_ref()),

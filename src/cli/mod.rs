@@ -82,11 +82,7 @@ pub fn load_options(args: &StackArgs) -> Result<crate::stack::LoadOptions, CliEr
     for v in &args.vars {
         match v.split_once('=') {
             Some((k, val)) => vars.push((k.trim().to_string(), val.to_string())),
-            None => {
-                return Err(CliError::Message(format!(
-                    "--var {v}: expected NAME=VALUE"
-                )))
-            }
+            None => return Err(CliError::Message(format!("--var {v}: expected NAME=VALUE"))),
         }
     }
     Ok(crate::stack::LoadOptions {

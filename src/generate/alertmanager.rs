@@ -28,11 +28,19 @@ pub struct AmMatcher {
 
 impl AmMatcher {
     pub fn eq(label: &str, value: &str) -> Self {
-        AmMatcher { label: label.into(), regex: false, value: value.into() }
+        AmMatcher {
+            label: label.into(),
+            regex: false,
+            value: value.into(),
+        }
     }
 
     pub fn re(label: &str, value: &str) -> Self {
-        AmMatcher { label: label.into(), regex: true, value: value.into() }
+        AmMatcher {
+            label: label.into(),
+            regex: true,
+            value: value.into(),
+        }
     }
 }
 
@@ -171,13 +179,25 @@ fn webhook(h: &super::spec::WebhookSpec) -> WebhookConfig {
 pub fn config(spec: &MonitoringSpec) -> AlertmanagerConfig {
     let r = &spec.receivers;
     let am = &spec.alertmanager;
-    let domain = r.sysadmin_email.rsplit_once('@').map(|(_, d)| d).unwrap_or("localhost");
+    let domain = r
+        .sysadmin_email
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .unwrap_or("localhost");
     let global = Global {
         resolve_timeout: PromDuration::minutes(5),
         smtp_smarthost: r.smtp.smarthost.clone(),
-        smtp_from: r.smtp.from.clone().unwrap_or_else(|| format!("alertmanager@{domain}")),
+        smtp_from: r
+            .smtp
+            .from
+            .clone()
+            .unwrap_or_else(|| format!("alertmanager@{domain}")),
         smtp_auth_username: r.smtp.auth_username.clone(),
-        smtp_auth_password_file: r.smtp.auth_username.as_ref().map(|_| r.smtp.auth_password_file.clone()),
+        smtp_auth_password_file: r
+            .smtp
+            .auth_username
+            .as_ref()
+            .map(|_| r.smtp.auth_password_file.clone()),
         smtp_require_tls: r.smtp.require_tls,
     };
     let slack = r.slack.iter().map(|s| SlackConfig {
@@ -196,7 +216,10 @@ pub fn config(spec: &MonitoringSpec) -> AlertmanagerConfig {
     });
     let sysadmin = Receiver {
         name: SYSADMIN.into(),
-        email_configs: vec![EmailConfig { to: r.sysadmin_email.clone(), send_resolved: true }],
+        email_configs: vec![EmailConfig {
+            to: r.sysadmin_email.clone(),
+            send_resolved: true,
+        }],
         slack_configs: slack.clone().collect(),
         telegram_configs: telegram.collect(),
         webhook_configs: r.webhook.iter().map(webhook).collect(),
@@ -204,7 +227,10 @@ pub fn config(spec: &MonitoringSpec) -> AlertmanagerConfig {
     let default = Receiver {
         name: DEFAULT.into(),
         email_configs: vec![EmailConfig {
-            to: r.team_email.clone().unwrap_or_else(|| r.sysadmin_email.clone()),
+            to: r
+                .team_email
+                .clone()
+                .unwrap_or_else(|| r.sysadmin_email.clone()),
             send_resolved: true,
         }],
         slack_configs: slack.collect(),
@@ -258,19 +284,35 @@ pub fn secret_files(spec: &MonitoringSpec) -> Vec<SecretFile> {
     let r = &spec.receivers;
     let mut out = Vec::new();
     if r.smtp.auth_username.is_some() {
-        out.push(SecretFile { path: r.smtp.auth_password_file.clone(), holds: "SMTP password" });
+        out.push(SecretFile {
+            path: r.smtp.auth_password_file.clone(),
+            holds: "SMTP password",
+        });
     }
     if let Some(s) = &r.slack {
-        out.push(SecretFile { path: s.api_url_file.clone(), holds: "Slack webhook URL" });
+        out.push(SecretFile {
+            path: s.api_url_file.clone(),
+            holds: "Slack webhook URL",
+        });
     }
     if let Some(t) = &r.telegram {
-        if spec.alertmanager.version_tuple().is_some_and(|v| v >= (0, 26)) {
-            out.push(SecretFile { path: t.bot_token_file.clone(), holds: "Telegram bot token" });
+        if spec
+            .alertmanager
+            .version_tuple()
+            .is_some_and(|v| v >= (0, 26))
+        {
+            out.push(SecretFile {
+                path: t.bot_token_file.clone(),
+                holds: "Telegram bot token",
+            });
         }
     }
     for h in r.webhook.iter().chain(r.watchdog.iter()) {
         if let Some(f) = &h.bearer_token_file {
-            out.push(SecretFile { path: f.clone(), holds: "webhook bearer token" });
+            out.push(SecretFile {
+                path: f.clone(),
+                holds: "webhook bearer token",
+            });
         }
     }
     out.sort();
@@ -279,9 +321,26 @@ pub fn secret_files(spec: &MonitoringSpec) -> Vec<SecretFile> {
 }
 
 const KEY_ORDER: &[&str] = &[
-    "global", "route", "receivers", "inhibit_rules", "name", "receiver", "matchers", "group_by", "group_wait",
-    "group_interval", "repeat_interval", "routes", "source_matchers", "target_matchers", "equal", "to", "url",
-    "api_url_file", "channel", "chat_id",
+    "global",
+    "route",
+    "receivers",
+    "inhibit_rules",
+    "name",
+    "receiver",
+    "matchers",
+    "group_by",
+    "group_wait",
+    "group_interval",
+    "repeat_interval",
+    "routes",
+    "source_matchers",
+    "target_matchers",
+    "equal",
+    "to",
+    "url",
+    "api_url_file",
+    "channel",
+    "chat_id",
 ];
 
 impl AlertmanagerConfig {
@@ -324,16 +383,31 @@ mod tests {
     #[test]
     fn inhibition_keys_on_app() {
         let yaml = config(&spec()).to_yaml();
-        assert!(yaml.contains("source_matchers:\n      - alertname=\"ModelOverloadedAtMaxReplicas\""), "{yaml}");
-        assert!(yaml.contains("equal:\n      - namespace\n      - app"), "{yaml}");
+        assert!(
+            yaml.contains("source_matchers:\n      - alertname=\"ModelOverloadedAtMaxReplicas\""),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("equal:\n      - namespace\n      - app"),
+            "{yaml}"
+        );
     }
 
     #[test]
     fn secrets_are_files_and_telegram_depends_on_version() {
         let mut s = spec();
-        s.receivers.slack = Some(SlackSpec { channel: "#alerts".into(), ..SlackSpec::default() });
-        s.receivers.telegram = Some(TelegramSpec { chat_id: -100, ..TelegramSpec::default() });
-        s.receivers.webhook = Some(WebhookSpec { url: "https://hooks.example.org/a".into(), bearer_token_file: Some("/s/tok".into()) });
+        s.receivers.slack = Some(SlackSpec {
+            channel: "#alerts".into(),
+            ..SlackSpec::default()
+        });
+        s.receivers.telegram = Some(TelegramSpec {
+            chat_id: -100,
+            ..TelegramSpec::default()
+        });
+        s.receivers.webhook = Some(WebhookSpec {
+            url: "https://hooks.example.org/a".into(),
+            bearer_token_file: Some("/s/tok".into()),
+        });
         let y = config(&s).to_yaml();
         assert!(y.contains("smtp_auth_password_file: /etc/alertmanager/secrets/smtp-password"));
         assert!(y.contains("api_url_file: /etc/alertmanager/secrets/slack-api-url"));
@@ -341,7 +415,10 @@ mod tests {
         assert!(y.contains("bot_token: \"$(TELEGRAM_BOT_TOKEN)\""), "{y}");
         s.alertmanager.version = "0.27".into();
         let y = config(&s).to_yaml();
-        assert!(y.contains("bot_token_file: /etc/alertmanager/secrets/telegram-bot-token") && !y.contains("bot_token:"));
+        assert!(
+            y.contains("bot_token_file: /etc/alertmanager/secrets/telegram-bot-token")
+                && !y.contains("bot_token:")
+        );
         assert_eq!(secret_files(&s).len(), 4);
     }
 }

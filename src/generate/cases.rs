@@ -22,13 +22,21 @@ fn sig3(x: f64, up: bool) -> f64 {
     let e = x.log10().floor() as i32 - 2;
     let scaled = x / 10f64.powi(e);
     let k = if up { scaled.ceil() } else { scaled.floor() };
-    if e < 0 { k / 10f64.powi(-e) } else { k * 10f64.powi(e) }
+    if e < 0 {
+        k / 10f64.powi(-e)
+    } else {
+        k * 10f64.powi(e)
+    }
 }
 
 /// A value just over `thr` (about 2 % above), exact at three significant digits.
 pub fn just_over(thr: f64) -> f64 {
     let v = sig3(thr * 1.02, true);
-    if v > thr { v } else { sig3(thr * 1.03, true) }
+    if v > thr {
+        v
+    } else {
+        sig3(thr * 1.03, true)
+    }
 }
 
 /// A value just under `thr` (about 2 % below).
@@ -83,7 +91,15 @@ impl<'a> App<'a> {
             .eq("image", "registry.example.org/model:1")
             .eq("instance", "node-1")
             .eq("job", "kubelet");
-        (sel, counter(&segments.iter().map(|&(cores, m)| (cores * 60.0, m)).collect::<Vec<_>>()))
+        (
+            sel,
+            counter(
+                &segments
+                    .iter()
+                    .map(|&(cores, m)| (cores * 60.0, m))
+                    .collect::<Vec<_>>(),
+            ),
+        )
     }
 
     fn limit(&self, pod: &str, container: &str, resource: &str, value: f64) -> (Selector, String) {
@@ -122,13 +138,20 @@ impl<'a> App<'a> {
     }
 
     fn cpu_exp(&self, name: &str, pod: &str, ratio: f64) -> ExpAlert {
-        ExpAlert::of(self.alert(name), &[("namespace", self.ns()), ("pod", pod)], ratio)
+        ExpAlert::of(
+            self.alert(name),
+            &[("namespace", self.ns()), ("pod", pod)],
+            ratio,
+        )
     }
 
     fn hpa_exp(&self, name: &str) -> ExpAlert {
         ExpAlert::of(
             self.alert(name),
-            &[("namespace", self.ns()), ("horizontalpodautoscaler", self.app.hpa())],
+            &[
+                ("namespace", self.ns()),
+                ("horizontalpodautoscaler", self.app.hpa()),
+            ],
             f64::from(self.app.max_replicas),
         )
     }
@@ -140,11 +163,18 @@ impl<'a> App<'a> {
     fn cpu_groups(&self) -> Vec<TestGroup> {
         let a = self.app;
         let c = a.container();
-        let (over, under, spike) = (just_over(a.cpu_threshold), just_under(a.cpu_threshold), a.cpu_threshold * 1.4);
+        let (over, under, spike) = (
+            just_over(a.cpu_threshold),
+            just_under(a.cpu_threshold),
+            a.cpu_threshold * 1.4,
+        );
         let max = f64::from(a.max_replicas);
         let canary = format!("{}-canary-5d8f7c9b4-w3n8r", a.deployment());
 
-        let mut g = TestGroup::new(format!("{}: CPU just over the threshold on one replica, HPA below its maximum", a.name));
+        let mut g = TestGroup::new(format!(
+            "{}: CPU just over the threshold on one replica, HPA below its maximum",
+            a.name
+        ));
         g = Self::with(g, self.cpu(&self.p1, c, &[(over * LIMIT, 30)]));
         g = Self::with(g, self.cpu(&self.p2, c, &[(under * LIMIT, 30)]));
         // Not the serving container: the pod-level cgroup, a sidecar, a canary Deployment's pod.
@@ -156,7 +186,11 @@ impl<'a> App<'a> {
         g = Self::with(g, self.hpa(&[(max - 1.0, 31)]));
         let high_cpu = g
             .expect(4, "HighCPUUsage", vec![])
-            .expect(10, "HighCPUUsage", vec![self.cpu_exp("HighCPUUsage", &self.p1, over)])
+            .expect(
+                10,
+                "HighCPUUsage",
+                vec![self.cpu_exp("HighCPUUsage", &self.p1, over)],
+            )
             .expect(10, "ModelOverloadedAtMaxReplicas", vec![])
             .expect(10, "ModelScaledToMax", vec![]);
 
@@ -168,19 +202,37 @@ impl<'a> App<'a> {
             .expect(10, "HighCPUUsage", vec![])
             .expect(20, "HighCPUUsage", vec![])
             .expect(10, "ModelOverloadedAtMaxReplicas", vec![])
-            .expect(10, "ModelScaledToMax", vec![self.hpa_exp("ModelScaledToMax")]);
+            .expect(
+                10,
+                "ModelScaledToMax",
+                vec![self.hpa_exp("ModelScaledToMax")],
+            );
 
-        let mut g = TestGroup::new(format!("{}: at the maximum of {} replicas with CPU over the threshold", a.name, a.max_replicas));
+        let mut g = TestGroup::new(format!(
+            "{}: at the maximum of {} replicas with CPU over the threshold",
+            a.name, a.max_replicas
+        ));
         g = Self::with(g, self.cpu(&self.p1, c, &[(over * LIMIT, 30)]));
         g = self.limits(g);
         g = Self::with(g, self.hpa(&[(max, 31)]));
         let at_max = g
             .expect(0, "ModelScaledToMax", vec![])
-            .expect(2, "ModelScaledToMax", vec![self.hpa_exp("ModelScaledToMax")])
+            .expect(
+                2,
+                "ModelScaledToMax",
+                vec![self.hpa_exp("ModelScaledToMax")],
+            )
             .expect(4, "ModelOverloadedAtMaxReplicas", vec![])
-            .expect(10, "ModelOverloadedAtMaxReplicas", vec![self.hpa_exp("ModelOverloadedAtMaxReplicas")]);
+            .expect(
+                10,
+                "ModelOverloadedAtMaxReplicas",
+                vec![self.hpa_exp("ModelOverloadedAtMaxReplicas")],
+            );
 
-        let mut g = TestGroup::new(format!("{}: a 2-minute CPU spike and a 1-sample visit to the maximum do not fire", a.name));
+        let mut g = TestGroup::new(format!(
+            "{}: a 2-minute CPU spike and a 1-sample visit to the maximum do not fire",
+            a.name
+        ));
         g = Self::with(g, self.cpu(&self.p1, c, &[(spike * LIMIT, 2), (0.0, 28)]));
         g = self.limits(g);
         g = Self::with(g, self.hpa(&[(max, 1), (max - 1.0, 30)]));
@@ -206,7 +258,12 @@ impl<'a> App<'a> {
     /// Traffic with `errors` 5xx out of `total` per minute (split 500/503, with some 404s).
     fn traffic(&self, mut g: TestGroup, phases: &[(f64, f64, u64)]) -> TestGroup {
         let job = self.app.job();
-        let seg = |f: &dyn Fn(f64, f64) -> f64| phases.iter().map(|&(e, t, m)| (f(e, t), m)).collect::<Vec<_>>();
+        let seg = |f: &dyn Fn(f64, f64) -> f64| {
+            phases
+                .iter()
+                .map(|&(e, t, m)| (f(e, t), m))
+                .collect::<Vec<_>>()
+        };
         let e500 = seg(&|e, _| (e / 2.0).floor());
         let e503 = seg(&|e, _| e - (e / 2.0).floor());
         let e404 = seg(&|e, t| ((t - e) / 10.0).floor());
@@ -215,7 +272,10 @@ impl<'a> App<'a> {
             g = Self::with(g, self.requests(job, status, &s));
         }
         // Another app's errors in the same namespace must not count.
-        Self::with(g, self.requests(&format!("{job}-shadow"), "500", &[(1000.0, 30)]))
+        Self::with(
+            g,
+            self.requests(&format!("{job}-shadow"), "500", &[(1000.0, 30)]),
+        )
     }
 
     fn error_groups(&self) -> Vec<TestGroup> {
@@ -229,7 +289,11 @@ impl<'a> App<'a> {
         let over_g = self
             .traffic(g, &[(e_over, t_over, 30)])
             .expect(4, "HighErrorRate", vec![])
-            .expect(10, "HighErrorRate", vec![self.ns_exp("HighErrorRate", e_over / t_over)]);
+            .expect(
+                10,
+                "HighErrorRate",
+                vec![self.ns_exp("HighErrorRate", e_over / t_over)],
+            );
         let g = TestGroup::new(format!("{}: 5xx just under the threshold", a.name));
         let under_g = self
             .traffic(g, &[(e_under, t_under, 30)])
@@ -243,9 +307,18 @@ impl<'a> App<'a> {
     }
 
     /// Histogram buckets: `(le, per-minute segments)` per instance.
-    fn histogram(&self, mut g: TestGroup, job: &str, buckets: &[(String, Vec<(f64, u64)>)]) -> TestGroup {
+    fn histogram(
+        &self,
+        mut g: TestGroup,
+        job: &str,
+        buckets: &[(String, Vec<(f64, u64)>)],
+    ) -> TestGroup {
         let metric = format!("{}_bucket", self.app.latency_histogram);
-        let instances: &[&str] = if job == self.app.job() { &["10.0.0.11:8000", "10.0.0.12:8000"] } else { &["10.0.0.21:8000"] };
+        let instances: &[&str] = if job == self.app.job() {
+            &["10.0.0.11:8000", "10.0.0.12:8000"]
+        } else {
+            &["10.0.0.21:8000"]
+        };
         for instance in instances {
             for (le, segments) in buckets {
                 let sel = Selector::new(&metric)
@@ -288,7 +361,11 @@ impl<'a> App<'a> {
         let over_g = self
             .histogram(g, &format!("{}-shadow", a.job()), &shadow)
             .expect(4, "HighResponseTime", vec![])
-            .expect(10, "HighResponseTime", vec![self.ns_exp("HighResponseTime", over)]);
+            .expect(
+                10,
+                "HighResponseTime",
+                vec![self.ns_exp("HighResponseTime", over)],
+            );
         let g = TestGroup::new(format!("{}: p95 latency just under the threshold", a.name));
         let under_g = self
             .histogram(g, a.job(), &steady(under))
@@ -301,8 +378,13 @@ impl<'a> App<'a> {
             (le(thr * 4.0), vec![(100.0, 30)]),
             ("+Inf".to_string(), vec![(100.0, 30)]),
         ];
-        let g = TestGroup::new(format!("{}: a 2-minute latency spike does not fire", a.name));
-        let spike_g = self.histogram(g, a.job(), &spike).silent(0..=12, "HighResponseTime");
+        let g = TestGroup::new(format!(
+            "{}: a 2-minute latency spike does not fire",
+            a.name
+        ));
+        let spike_g = self
+            .histogram(g, a.job(), &spike)
+            .silent(0..=12, "HighResponseTime");
         vec![over_g, under_g, spike_g]
     }
 
@@ -329,7 +411,10 @@ impl<'a> App<'a> {
         let min = f64::from(a.min_replicas);
         let job = a.job();
         let down = || vec![self.ns_exp("ModelDown", 0.0)];
-        let fires = |g: TestGroup| g.expect(1, "ModelDown", vec![]).expect(5, "ModelDown", down());
+        let fires = |g: TestGroup| {
+            g.expect(1, "ModelDown", vec![])
+                .expect(5, "ModelDown", down())
+        };
         let t1 = self.up(job, &self.p1, "10.0.0.11:8000", 1.0);
         let t2 = |v| self.up(job, &self.p2, "10.0.0.12:8000", v);
 
@@ -339,16 +424,25 @@ impl<'a> App<'a> {
 
         let g = TestGroup::new(format!("{}: every scrape target down", a.name));
         let g = Self::with(g, self.ready(&[(min, 11)]));
-        let g = Self::with(Self::with(g, self.up(job, &self.p1, "10.0.0.11:8000", 0.0)), t2(0.0));
+        let g = Self::with(
+            Self::with(g, self.up(job, &self.p1, "10.0.0.11:8000", 0.0)),
+            t2(0.0),
+        );
         let targets_down = fires(g);
 
         let g = TestGroup::new(format!("{}: no scrape target at all", a.name));
         let g = Self::with(g, self.ready(&[(min, 11)]));
-        let g = Self::with(g, self.up(&format!("{job}-shadow"), &self.p1, "10.0.0.21:8000", 1.0));
+        let g = Self::with(
+            g,
+            self.up(&format!("{job}-shadow"), &self.p1, "10.0.0.21:8000", 1.0),
+        );
         let no_target = fires(g);
 
         let g = TestGroup::new(format!("{}: one target down of two is not down", a.name));
-        let g = Self::with(Self::with(Self::with(g, self.ready(&[(min, 11)])), t1.clone()), t2(0.0));
+        let g = Self::with(
+            Self::with(Self::with(g, self.ready(&[(min, 11)])), t1.clone()),
+            t2(0.0),
+        );
         let one_down = g.silent(0..=10, "ModelDown");
 
         let g = TestGroup::new(format!("{}: a 1-minute restart does not fire", a.name));
@@ -395,8 +489,16 @@ fn lag(group: &str, topic: &str, partition: &str, segments: &[(f64, u64)]) -> (S
 pub fn kafka_tests(spec: &MonitoringSpec, k: &KafkaSpec) -> TestFile {
     let rules = kafka_rule_file(spec, k);
     let alert = find(&rules, KAFKA_ALERT);
-    let group = k.consumer_groups.first().cloned().unwrap_or_else(|| "fraud-scorer".into());
-    let topic = k.topics.first().cloned().unwrap_or_else(|| "transactions".into());
+    let group = k
+        .consumer_groups
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "fraud-scorer".into());
+    let topic = k
+        .topics
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "transactions".into());
     let thr = k.lag_threshold as f64;
     let partitions = |g: TestGroup, name: &str, total: f64| {
         let a = (total / 2.0).ceil();
@@ -407,21 +509,42 @@ pub fn kafka_tests(spec: &MonitoringSpec, k: &KafkaSpec) -> TestFile {
                 g.series(s, vals)
             })
     };
-    let exp = ExpAlert::of(alert, &[("namespace", "kafka"), ("consumergroup", &group), ("topic", &topic)], thr + 1.0);
+    let exp = ExpAlert::of(
+        alert,
+        &[
+            ("namespace", "kafka"),
+            ("consumergroup", &group),
+            ("topic", &topic),
+        ],
+        thr + 1.0,
+    );
 
-    let over = partitions(TestGroup::new("lag just over the threshold, with a partition at -1"), &group, thr + 1.0)
-        .expect(4, KAFKA_ALERT, vec![])
-        .expect(10, KAFKA_ALERT, vec![exp]);
-    let at = partitions(TestGroup::new("lag at the threshold, with a partition at -1"), &group, thr)
-        .expect(10, KAFKA_ALERT, vec![])
-        .expect(20, KAFKA_ALERT, vec![]);
-    let minus_one = ["0", "1", "2"].into_iter().fold(TestGroup::new("every partition at -1"), |g, p| {
-        let (s, v) = lag(&group, &topic, p, &[(-1.0, 21)]);
-        g.series(s, v)
-    });
+    let over = partitions(
+        TestGroup::new("lag just over the threshold, with a partition at -1"),
+        &group,
+        thr + 1.0,
+    )
+    .expect(4, KAFKA_ALERT, vec![])
+    .expect(10, KAFKA_ALERT, vec![exp]);
+    let at = partitions(
+        TestGroup::new("lag at the threshold, with a partition at -1"),
+        &group,
+        thr,
+    )
+    .expect(10, KAFKA_ALERT, vec![])
+    .expect(20, KAFKA_ALERT, vec![]);
+    let minus_one =
+        ["0", "1", "2"]
+            .into_iter()
+            .fold(TestGroup::new("every partition at -1"), |g, p| {
+                let (s, v) = lag(&group, &topic, p, &[(-1.0, 21)]);
+                g.series(s, v)
+            });
     let minus_one = minus_one.expect(10, KAFKA_ALERT, vec![]);
     let (s, v) = lag(&group, &topic, "0", &[(thr * 10.0, 2), (0.0, 19)]);
-    let spike = TestGroup::new("a 2-minute lag spike does not fire").series(s, v).silent(0..=12, KAFKA_ALERT);
+    let spike = TestGroup::new("a 2-minute lag spike does not fire")
+        .series(s, v)
+        .silent(0..=12, KAFKA_ALERT);
     let mut groups = vec![over, at, minus_one, spike];
     if !k.consumer_groups.is_empty() || !k.topics.is_empty() {
         let mut other = String::from("unwatched-group");
@@ -458,7 +581,9 @@ pub fn pipeline_tests(spec: &MonitoringSpec) -> TestFile {
         .expect(0, "Watchdog", vec![ExpAlert::of(watchdog, &[], 1.0)])
         .expect(60, "Watchdog", vec![ExpAlert::of(watchdog, &[], 1.0)])];
     for alert in rules.alerts().filter(|a| a.name != "Watchdog") {
-        let Some(metric) = pipeline_metric(&alert.name) else { continue };
+        let Some(metric) = pipeline_metric(&alert.name) else {
+            continue;
+        };
         let prometheus = metric.starts_with("prometheus_");
         let (job, bad_instance, good_instance) = if prometheus {
             ("prometheus", "prometheus-0:9090", "prometheus-1:9090")
@@ -466,13 +591,21 @@ pub fn pipeline_tests(spec: &MonitoringSpec) -> TestFile {
             ("alertmanager", "alertmanager-0:9093", "alertmanager-1:9093")
         };
         let extra: Option<(&str, &str)> = match alert.name.as_str() {
-            "PrometheusRuleEvaluationFailures" => Some(("rule_group", "/etc/prometheus/rules/app.yaml;mlstack.app")),
-            "PrometheusNotificationErrors" => Some(("alertmanager", "http://alertmanager:9093/api/v2/alerts")),
+            "PrometheusRuleEvaluationFailures" => {
+                Some(("rule_group", "/etc/prometheus/rules/app.yaml;mlstack.app"))
+            }
+            "PrometheusNotificationErrors" => {
+                Some(("alertmanager", "http://alertmanager:9093/api/v2/alerts"))
+            }
             "AlertmanagerNotificationsFailed" => Some(("integration", "email")),
             _ => None,
         };
         let labels = |instance: &'static str| {
-            let mut l = vec![("job", job), ("instance", instance), ("namespace", "monitoring")];
+            let mut l = vec![
+                ("job", job),
+                ("instance", instance),
+                ("namespace", "monitoring"),
+            ];
             l.extend(extra);
             l
         };
@@ -493,7 +626,11 @@ pub fn pipeline_tests(spec: &MonitoringSpec) -> TestFile {
             .series(sel(bad_instance), bad)
             .series(sel(good_instance), good)
             .expect(for_min.saturating_sub(2), &alert.name, vec![])
-            .expect(for_min + 5, &alert.name, vec![ExpAlert::of(alert, &labels(bad_instance), 1.0)]);
+            .expect(
+                for_min + 5,
+                &alert.name,
+                vec![ExpAlert::of(alert, &labels(bad_instance), 1.0)],
+            );
         groups.push(g);
     }
     TestFile {
@@ -546,12 +683,28 @@ mod coverage {
         spec.receivers.sysadmin_email = "x@example.org".into();
         let tests = all_tests(&spec);
         for rf in rule_files(&spec) {
-            let t = tests.iter().find(|t| t.rule_files[0] == format!("../{}", rf.path.trim_start_matches("rules/"))).unwrap();
+            let t = tests
+                .iter()
+                .find(|t| t.rule_files[0] == format!("../{}", rf.path.trim_start_matches("rules/")))
+                .unwrap();
             for alert in rf.alerts() {
-                let cases: Vec<_> = t.groups.iter().flat_map(|g| &g.cases).filter(|c| c.alertname == alert.name).collect();
-                assert!(cases.iter().any(|c| !c.exp.is_empty()), "{} never fires", alert.name);
+                let cases: Vec<_> = t
+                    .groups
+                    .iter()
+                    .flat_map(|g| &g.cases)
+                    .filter(|c| c.alertname == alert.name)
+                    .collect();
+                assert!(
+                    cases.iter().any(|c| !c.exp.is_empty()),
+                    "{} never fires",
+                    alert.name
+                );
                 if alert.name != "Watchdog" {
-                    assert!(cases.iter().any(|c| c.exp.is_empty()), "{} never checked silent", alert.name);
+                    assert!(
+                        cases.iter().any(|c| c.exp.is_empty()),
+                        "{} never checked silent",
+                        alert.name
+                    );
                 }
             }
         }

@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod promql;
 pub mod queries;
 pub mod rules;
+pub mod runbooks;
 pub mod spec;
 pub mod template;
 pub mod unittest;
@@ -28,7 +29,11 @@ use std::collections::BTreeMap;
 
 /// Every rule file: one per app, Kafka's when configured, and the pipeline's.
 pub fn rule_files(spec: &MonitoringSpec) -> Vec<RuleFile> {
-    let mut out: Vec<RuleFile> = spec.apps.iter().map(|a| alerts::app_rule_file(spec, a)).collect();
+    let mut out: Vec<RuleFile> = spec
+        .apps
+        .iter()
+        .map(|a| alerts::app_rule_file(spec, a))
+        .collect();
     if let Some(k) = &spec.kafka {
         out.push(alerts::kafka_rule_file(spec, k));
     }
@@ -45,19 +50,30 @@ pub fn render_all(spec: &MonitoringSpec) -> Result<BTreeMap<String, String>, Vec
         return Err(errors);
     }
     let mut files = BTreeMap::new();
-    for rf in rule_files(spec) {
+    let rules = rule_files(spec);
+    files.extend(runbooks::runbooks(&rules));
+    for rf in rules {
         if let Some(op) = &spec.prometheus_operator {
-            files.insert(format!("prometheusrules/{}.yaml", rf.name), rf.to_prometheus_rule_yaml(op));
+            files.insert(
+                format!("prometheusrules/{}.yaml", rf.name),
+                rf.to_prometheus_rule_yaml(op),
+            );
         }
         files.insert(rf.path.clone(), rf.to_yaml());
     }
     for t in cases::all_tests(spec) {
         files.insert(t.path.clone(), t.to_yaml());
     }
-    files.insert("alertmanager.yaml".into(), alertmanager::config(spec).to_yaml());
+    files.insert(
+        "alertmanager.yaml".into(),
+        alertmanager::config(spec).to_yaml(),
+    );
     for app in &spec.apps {
         let d = dashboards::app_dashboard(spec, app);
-        files.insert(format!("dashboards/app-{}.json", app.name), d.to_json_string());
+        files.insert(
+            format!("dashboards/app-{}.json", app.name),
+            d.to_json_string(),
+        );
     }
     Ok(files)
 }

@@ -29,7 +29,9 @@ pub fn pipeline_metric(alert: &str) -> Option<&'static str> {
     Some(match alert {
         "PrometheusRuleEvaluationFailures" => "prometheus_rule_evaluation_failures_total",
         "PrometheusNotificationErrors" => "prometheus_notifications_errors_total",
-        "PrometheusNotConnectedToAlertmanagers" => "prometheus_notifications_alertmanagers_discovered",
+        "PrometheusNotConnectedToAlertmanagers" => {
+            "prometheus_notifications_alertmanagers_discovered"
+        }
         "PrometheusConfigReloadFailed" => "prometheus_config_last_reload_successful",
         "AlertmanagerNotificationsFailed" => "alertmanager_notifications_failed_total",
         "AlertmanagerConfigReloadFailed" => "alertmanager_config_last_reload_successful",
@@ -41,12 +43,21 @@ pub fn pipeline_metric(alert: &str) -> Option<&'static str> {
 pub fn pipeline_for(alert: &str) -> PromDuration {
     match alert {
         "Watchdog" => PromDuration(0),
-        "PrometheusRuleEvaluationFailures" | "AlertmanagerNotificationsFailed" => PromDuration::minutes(5),
+        "PrometheusRuleEvaluationFailures" | "AlertmanagerNotificationsFailed" => {
+            PromDuration::minutes(5)
+        }
         _ => PromDuration::minutes(10),
     }
 }
 
-fn make(spec: &MonitoringSpec, name: &str, severity: Severity, expr: super::promql::Expr, summary: Template, description: Template) -> Alert {
+fn make(
+    spec: &MonitoringSpec,
+    name: &str,
+    severity: Severity,
+    expr: super::promql::Expr,
+    summary: Template,
+    description: Template,
+) -> Alert {
     Alert {
         name: name.into(),
         expr,

@@ -96,7 +96,13 @@ impl fmt::Display for Selector {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            write!(f, "{}{}{}", m.label, m.op.as_str(), string_literal(&m.value))?;
+            write!(
+                f,
+                "{}{}{}",
+                m.label,
+                m.op.as_str(),
+                string_literal(&m.value)
+            )?;
         }
         f.write_str("}")
     }
@@ -311,18 +317,6 @@ impl Expr {
         }
     }
 
-    pub fn add(self, rhs: Expr) -> Expr {
-        self.binary(BinOp::Add, rhs)
-    }
-
-    pub fn mul(self, rhs: Expr) -> Expr {
-        self.binary(BinOp::Mul, rhs)
-    }
-
-    pub fn div(self, rhs: Expr) -> Expr {
-        self.binary(BinOp::Div, rhs)
-    }
-
     pub fn and(self, rhs: Expr) -> Expr {
         self.binary(BinOp::And, rhs)
     }
@@ -368,7 +362,10 @@ impl Expr {
     fn matching(self, on: bool, list: &[&str]) -> Expr {
         match self {
             Expr::Binary {
-                op, lhs, rhs, matching,
+                op,
+                lhs,
+                rhs,
+                matching,
             } => Expr::Binary {
                 op,
                 lhs,
@@ -396,7 +393,10 @@ impl Expr {
     fn group(self, group: Group) -> Expr {
         match self {
             Expr::Binary {
-                op, lhs, rhs, matching,
+                op,
+                lhs,
+                rhs,
+                matching,
             } => {
                 let mut m = matching.unwrap_or(VectorMatching {
                     on: false,
@@ -415,6 +415,20 @@ impl Expr {
         }
     }
 }
+
+macro_rules! arithmetic {
+    ($($trait:ident $method:ident $op:ident),*) => {$(
+        /// Arithmetic builds a binary expression: `a / b` is PromQL `a / b`.
+        impl std::ops::$trait for Expr {
+            type Output = Expr;
+            fn $method(self, rhs: Expr) -> Expr {
+                self.binary(BinOp::$op, rhs)
+            }
+        }
+    )*};
+}
+
+arithmetic!(Add add Add, Sub sub Sub, Mul mul Mul, Div div Div);
 
 /// A PromQL double-quoted string literal.
 pub fn string_literal(s: &str) -> String {
@@ -439,7 +453,11 @@ pub fn number(n: f64) -> String {
     if n.is_nan() {
         "NaN".into()
     } else if n.is_infinite() {
-        if n > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if n > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         format!("{n}")
     }
@@ -485,7 +503,10 @@ impl fmt::Display for Expr {
                 write!(f, "({expr})")
             }
             Expr::Binary {
-                op, lhs, rhs, matching,
+                op,
+                lhs,
+                rhs,
+                matching,
             } => {
                 operand(f, lhs)?;
                 write!(f, " {}", op.symbol())?;
@@ -531,7 +552,10 @@ pub fn is_label_name(s: &str) -> bool {
 pub fn regex_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if matches!(c, '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$') {
+        if matches!(
+            c,
+            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
+        ) {
             out.push('\\');
         }
         out.push(c);
@@ -570,9 +594,12 @@ mod tests {
 
     #[test]
     fn ratio_with_matching_and_threshold() {
-        let num = sum_by(&["namespace"], rate(Selector::new("a").re("status", "5.."), five()));
+        let num = sum_by(
+            &["namespace"],
+            rate(Selector::new("a").re("status", "5.."), five()),
+        );
         let den = sum_by(&["namespace"], rate(Selector::new("a"), five()));
-        let e = num.div(den).on(&["namespace"]).gt(0.05);
+        let e = (num / den).on(&["namespace"]).gt(0.05);
         assert_eq!(
             e.to_string(),
             r#"(sum by (namespace) (rate(a{status=~"5.."}[5m])) / on(namespace) sum by (namespace) (rate(a[5m]))) > 0.05"#
@@ -581,15 +608,25 @@ mod tests {
 
     #[test]
     fn group_left_and_functions() {
-        let e = Selector::new("x")
-            .vector()
-            .mul(Selector::new("info").vector())
+        let e = (Selector::new("x").vector() * Selector::new("info").vector())
             .on(&["pod"])
             .group_left(&["version"]);
         assert_eq!(e.to_string(), "x * on(pod) group_left(version) info");
-        let q = histogram_quantile(0.95, sum_by(&["le"], rate(Selector::new("h_bucket"), Window::GrafanaRateInterval)));
-        assert_eq!(q.to_string(), "histogram_quantile(0.95, sum by (le) (rate(h_bucket[$__rate_interval])))");
-        assert_eq!(clamp_min(Selector::new("l").vector(), 0.0).to_string(), "clamp_min(l, 0)");
+        let q = histogram_quantile(
+            0.95,
+            sum_by(
+                &["le"],
+                rate(Selector::new("h_bucket"), Window::GrafanaRateInterval),
+            ),
+        );
+        assert_eq!(
+            q.to_string(),
+            "histogram_quantile(0.95, sum by (le) (rate(h_bucket[$__rate_interval])))"
+        );
+        assert_eq!(
+            clamp_min(Selector::new("l").vector(), 0.0).to_string(),
+            "clamp_min(l, 0)"
+        );
         assert_eq!(sum_by(&[], vector(1.0)).to_string(), "sum(vector(1))");
     }
 
@@ -597,7 +634,9 @@ mod tests {
     fn names_and_regex() {
         assert!(is_metric_name("kafka_consumergroup_lag") && is_metric_name("a:b"));
         assert!(!is_metric_name("1a") && !is_metric_name("a-b") && !is_metric_name(""));
-        assert!(is_label_name("consumergroup") && !is_label_name("a:b") && !is_label_name("__name__"));
+        assert!(
+            is_label_name("consumergroup") && !is_label_name("a:b") && !is_label_name("__name__")
+        );
         assert_eq!(any_of(&["b.c".into(), "a".into(), "a".into()]), "a|b\\.c");
     }
 }

@@ -5,7 +5,9 @@
 //! metrics (cAdvisor, kube-state-metrics) by `namespace`, `pod`, `container`, `deployment` and
 //! `horizontalpodautoscaler`, never by `job`, whose value depends on the scrape config.
 
-use super::promql::{clamp_min, histogram_quantile, max_by, rate, sum_by, any_of, Expr, Selector, Window};
+use super::promql::{
+    any_of, clamp_min, histogram_quantile, max_by, rate, sum_by, Expr, Selector, Window,
+};
 use super::spec::{AppSpec, KafkaSpec};
 
 /// The window of every rate in the alert rules.
@@ -13,7 +15,9 @@ pub const RULE_WINDOW: Window = Window::Fixed(super::duration::PromDuration::min
 
 /// The app's own metric, selected by `job` and `namespace`.
 pub fn app_metric(app: &AppSpec, metric: &str) -> Selector {
-    Selector::new(metric).eq("job", app.job()).eq("namespace", &app.namespace)
+    Selector::new(metric)
+        .eq("job", app.job())
+        .eq("namespace", &app.namespace)
 }
 
 /// A cAdvisor or kube-state-metrics series of the app's serving container.
@@ -26,32 +30,45 @@ fn container_metric(app: &AppSpec, metric: &str) -> Selector {
 
 /// CPU cores used per replica.
 pub fn cpu_usage_per_pod(app: &AppSpec, w: Window) -> Expr {
-    sum_by(&["namespace", "pod"], rate(container_metric(app, "container_cpu_usage_seconds_total"), w))
+    sum_by(
+        &["namespace", "pod"],
+        rate(
+            container_metric(app, "container_cpu_usage_seconds_total"),
+            w,
+        ),
+    )
 }
 
 /// CPU limit (cores) per replica.
 pub fn cpu_limit_per_pod(app: &AppSpec) -> Expr {
     sum_by(
         &["namespace", "pod"],
-        container_metric(app, "kube_pod_container_resource_limits").eq("resource", "cpu").vector(),
+        container_metric(app, "kube_pod_container_resource_limits")
+            .eq("resource", "cpu")
+            .vector(),
     )
 }
 
 /// CPU used per replica as a share of its limit (0.8 = 80 %).
 pub fn cpu_ratio_per_pod(app: &AppSpec, w: Window) -> Expr {
-    cpu_usage_per_pod(app, w).div(cpu_limit_per_pod(app)).on(&["namespace", "pod"])
+    (cpu_usage_per_pod(app, w) / cpu_limit_per_pod(app)).on(&["namespace", "pod"])
 }
 
 /// Memory working set per replica (bytes).
 pub fn memory_per_pod(app: &AppSpec) -> Expr {
-    sum_by(&["namespace", "pod"], container_metric(app, "container_memory_working_set_bytes").vector())
+    sum_by(
+        &["namespace", "pod"],
+        container_metric(app, "container_memory_working_set_bytes").vector(),
+    )
 }
 
 /// Memory limit per replica (bytes).
 pub fn memory_limit_per_pod(app: &AppSpec) -> Expr {
     sum_by(
         &["namespace", "pod"],
-        container_metric(app, "kube_pod_container_resource_limits").eq("resource", "memory").vector(),
+        container_metric(app, "kube_pod_container_resource_limits")
+            .eq("resource", "memory")
+            .vector(),
     )
 }
 
@@ -91,9 +108,12 @@ pub fn request_rate(app: &AppSpec, by: &[&str], w: Window) -> Expr {
 pub fn error_ratio(app: &AppSpec, w: Window) -> Expr {
     let errors = sum_by(
         &["namespace"],
-        rate(app_metric(app, &app.requests_metric).re(&app.status_label, "5.."), w),
+        rate(
+            app_metric(app, &app.requests_metric).re(&app.status_label, "5.."),
+            w,
+        ),
     );
-    errors.div(request_rate(app, &["namespace"], w)).on(&["namespace"])
+    (errors / request_rate(app, &["namespace"], w)).on(&["namespace"])
 }
 
 /// The `q` quantile of request latency (seconds), from the app's histogram.
@@ -104,12 +124,18 @@ pub fn latency_quantile(app: &AppSpec, q: f64, w: Window) -> Expr {
 
 /// Predictions per second by outcome.
 pub fn predictions_by_outcome(app: &AppSpec, w: Window) -> Expr {
-    sum_by(&[app.outcome_label.as_str()], rate(app_metric(app, &app.predictions_metric), w))
+    sum_by(
+        &[app.outcome_label.as_str()],
+        rate(app_metric(app, &app.predictions_metric), w),
+    )
 }
 
 /// The model version(s) being served (one series per version, value = replicas serving it).
 pub fn model_versions(app: &AppSpec) -> Expr {
-    sum_by(&[app.version_label.as_str()], app_metric(app, &app.model_info_metric).vector())
+    sum_by(
+        &[app.version_label.as_str()],
+        app_metric(app, &app.model_info_metric).vector(),
+    )
 }
 
 /// kafka_exporter's per-partition lag, restricted to the watched groups and topics.
@@ -126,7 +152,10 @@ pub fn kafka_lag_selector(k: &KafkaSpec) -> Selector {
 
 /// Lag per consumer group and topic; a partition reporting -1 (no committed offset) counts 0.
 pub fn kafka_lag(k: &KafkaSpec) -> Expr {
-    sum_by(&["namespace", "consumergroup", "topic"], clamp_min(kafka_lag_selector(k).vector(), 0.0))
+    sum_by(
+        &["namespace", "consumergroup", "topic"],
+        clamp_min(kafka_lag_selector(k).vector(), 0.0),
+    )
 }
 
 #[cfg(test)]
@@ -143,7 +172,12 @@ mod tests {
 
     #[test]
     fn infrastructure_is_never_selected_by_job() {
-        for e in [cpu_ratio_per_pod(&app(), RULE_WINDOW), memory_per_pod(&app()), hpa_current_replicas(&app()), ready_replicas(&app())] {
+        for e in [
+            cpu_ratio_per_pod(&app(), RULE_WINDOW),
+            memory_per_pod(&app()),
+            hpa_current_replicas(&app()),
+            ready_replicas(&app()),
+        ] {
             assert!(!e.to_string().contains("job="), "{e}");
         }
     }
@@ -159,7 +193,12 @@ mod tests {
     #[test]
     fn errors_are_5xx_by_job() {
         let e = error_ratio(&app(), RULE_WINDOW).to_string();
-        assert!(e.contains(r#"http_requests_total{job="fraud-detection", namespace="ml", status=~"5.."}"#), "{e}");
+        assert!(
+            e.contains(
+                r#"http_requests_total{job="fraud-detection", namespace="ml", status=~"5.."}"#
+            ),
+            "{e}"
+        );
     }
 
     #[test]

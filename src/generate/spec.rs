@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Everything the generated rules, Alertmanager config, dashboards and runbooks depend on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MonitoringSpec {
     /// The model-serving apps to watch (each gets its alert group and dashboard).
@@ -25,20 +25,6 @@ pub struct MonitoringSpec {
     /// Set when the cluster runs the Prometheus Operator: rules are also rendered as
     /// `PrometheusRule` objects carrying these labels.
     pub prometheus_operator: Option<OperatorSpec>,
-}
-
-impl Default for MonitoringSpec {
-    fn default() -> Self {
-        MonitoringSpec {
-            apps: Vec::new(),
-            kafka: None,
-            receivers: ReceiversSpec::default(),
-            runbook_base_url: None,
-            alertmanager: AlertmanagerSpec::default(),
-            grafana: GrafanaSpec::default(),
-            prometheus_operator: None,
-        }
-    }
 }
 
 /// One model-serving app: its Kubernetes names, scaling bounds, thresholds and metric names.
@@ -122,7 +108,10 @@ impl AppSpec {
     /// The app's pods: `<deployment>-<pod-template-hash>-<suffix>`, and nothing longer, so a
     /// Deployment named `<deployment>-canary` is not mistaken for this one.
     pub fn pod_regex(&self) -> String {
-        format!("{}-[a-z0-9]+-[a-z0-9]+", super::promql::regex_escape(self.deployment()))
+        format!(
+            "{}-[a-z0-9]+-[a-z0-9]+",
+            super::promql::regex_escape(self.deployment())
+        )
     }
 }
 
@@ -336,7 +325,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors() {
-        let err = serde_json::from_str::<AppSpec>(r#"{"name": "x", "max_replica": 3}"#).unwrap_err();
+        let err =
+            serde_json::from_str::<AppSpec>(r#"{"name": "x", "max_replica": 3}"#).unwrap_err();
         assert!(err.to_string().contains("max_replica"), "{err}");
     }
 }

@@ -55,8 +55,12 @@ impl Template {
                 // `{{` in literal text would start an action: write it through a string.
                 Part::Text(t) => out.push_str(&t.replace("{{", "{{ \"{{\" }}")),
                 Part::Label(l) => out.push_str(&format!("{{{{ $labels.{l} }}}}")),
-                Part::Value(ValueFormat::Percentage) => out.push_str("{{ $value | humanizePercentage }}"),
-                Part::Value(ValueFormat::Duration) => out.push_str("{{ $value | humanizeDuration }}"),
+                Part::Value(ValueFormat::Percentage) => {
+                    out.push_str("{{ $value | humanizePercentage }}")
+                }
+                Part::Value(ValueFormat::Duration) => {
+                    out.push_str("{{ $value | humanizeDuration }}")
+                }
                 Part::Value(ValueFormat::Integer) => out.push_str("{{ printf \"%.0f\" $value }}"),
             }
         }
@@ -88,7 +92,13 @@ pub fn go_g4(v: f64) -> String {
         return "0".into();
     }
     if !v.is_finite() {
-        return if v.is_nan() { "NaN".into() } else if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if v.is_nan() {
+            "NaN".into()
+        } else if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     // Correctly rounded to 4 significant digits, as Go does.
     let sci = format!("{:.3e}", v);
@@ -119,7 +129,12 @@ pub fn humanize_duration(v: f64) -> String {
     if v.abs() >= 1.0 {
         let sign = if v < 0.0 { "-" } else { "" };
         let secs = v.abs().trunc() as i64;
-        let (d, h, m, s) = (secs / 86_400, (secs / 3_600) % 24, (secs / 60) % 60, secs % 60);
+        let (d, h, m, s) = (
+            secs / 86_400,
+            (secs / 3_600) % 24,
+            (secs / 60) % 60,
+            secs % 60,
+        );
         return if d != 0 {
             format!("{sign}{d}d {h}h {m}m {s}s")
         } else if h != 0 {

@@ -28,7 +28,10 @@ pub struct ExpAlert {
 impl ExpAlert {
     /// What `alert` fires with for a series with labels `series` and value `value`.
     pub fn of(alert: &Alert, series: &[(&str, &str)], value: f64) -> Self {
-        let series: BTreeMap<String, String> = series.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let series: BTreeMap<String, String> = series
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let mut labels = series.clone();
         labels.extend(alert.rule_labels());
         ExpAlert {
@@ -102,8 +105,20 @@ pub struct TestFile {
 }
 
 const KEY_ORDER: &[&str] = &[
-    "rule_files", "evaluation_interval", "tests", "name", "interval", "input_series", "series", "values",
-    "alert_rule_test", "eval_time", "alertname", "exp_alerts", "exp_labels", "exp_annotations",
+    "rule_files",
+    "evaluation_interval",
+    "tests",
+    "name",
+    "interval",
+    "input_series",
+    "series",
+    "values",
+    "alert_rule_test",
+    "eval_time",
+    "alertname",
+    "exp_alerts",
+    "exp_labels",
+    "exp_annotations",
 ];
 
 impl TestFile {
@@ -150,7 +165,11 @@ pub fn counter(segments: &[(f64, u64)]) -> String {
             continue;
         }
         let first = value + inc;
-        parts.push(if minutes == 1 { num(first) } else { format!("{}+{}x{}", num(first), num(inc), minutes - 1) });
+        parts.push(if minutes == 1 {
+            num(first)
+        } else {
+            format!("{}+{}x{}", num(first), num(inc), minutes - 1)
+        });
         value += inc * minutes as f64;
     }
     parts.join(" ")
@@ -161,7 +180,13 @@ pub fn gauge(segments: &[(f64, u64)]) -> String {
     segments
         .iter()
         .filter(|(_, n)| *n > 0)
-        .map(|&(v, n)| if n == 1 { num(v) } else { format!("{}x{}", num(v), n - 1) })
+        .map(|&(v, n)| {
+            if n == 1 {
+                num(v)
+            } else {
+                format!("{}x{}", num(v), n - 1)
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -170,7 +195,11 @@ pub fn gauge(segments: &[(f64, u64)]) -> String {
 fn num(v: f64) -> String {
     let s = format!("{v:.9}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -180,7 +209,10 @@ mod tests {
     #[test]
     fn notation() {
         assert_eq!(counter(&[(54.0, 20)]), "0 54+54x19");
-        assert_eq!(counter(&[(10.0, 2), (0.0, 3), (5.0, 1)]), "0 10+10x1 20+0x2 25");
+        assert_eq!(
+            counter(&[(10.0, 2), (0.0, 3), (5.0, 1)]),
+            "0 10+10x1 20+0x2 25"
+        );
         assert_eq!(gauge(&[(6.0, 1), (5.0, 20)]), "6 5x19");
         assert_eq!(gauge(&[(-1.0, 3)]), "-1x2");
         assert_eq!(counter(&[(0.816 * 0.5 * 60.0, 2)]), "0 24.48+24.48x1");

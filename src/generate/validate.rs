@@ -47,20 +47,38 @@ impl MonitoringSpec {
             let p = format!("apps[{i}]");
             validate_app(&mut e, &p, app);
             if !names.insert(app.name.as_str()) {
-                e.push(format!("{p}.name"), format!("app `{}` is listed twice", app.name));
+                e.push(
+                    format!("{p}.name"),
+                    format!("app `{}` is listed twice", app.name),
+                );
             }
         }
         if let Some(k) = &self.kafka {
-            e.check(k.lag_threshold >= 1, "kafka.lag_threshold", "must be at least 1 message");
-            for (field, list) in [("consumer_groups", &k.consumer_groups), ("topics", &k.topics)] {
+            e.check(
+                k.lag_threshold >= 1,
+                "kafka.lag_threshold",
+                "must be at least 1 message",
+            );
+            for (field, list) in [
+                ("consumer_groups", &k.consumer_groups),
+                ("topics", &k.topics),
+            ] {
                 for (i, n) in list.iter().enumerate() {
-                    e.check(!n.trim().is_empty(), format!("kafka.{field}[{i}]"), "must not be empty");
+                    e.check(
+                        !n.trim().is_empty(),
+                        format!("kafka.{field}[{i}]"),
+                        "must not be empty",
+                    );
                 }
             }
         }
         validate_receivers(&mut e, &self.receivers);
         if let Some(url) = &self.runbook_base_url {
-            e.check(is_http_url(url), "runbook_base_url", "must be an http(s) URL");
+            e.check(
+                is_http_url(url),
+                "runbook_base_url",
+                "must be an http(s) URL",
+            );
         }
         let am = &self.alertmanager;
         e.check(
@@ -73,10 +91,15 @@ impl MonitoringSpec {
             ("critical_repeat_interval", am.critical_repeat_interval),
             ("repeat_interval", am.repeat_interval),
         ] {
-            e.check(d.as_secs() > 0, format!("alertmanager.{field}"), "must be longer than 0s");
+            e.check(
+                d.as_secs() > 0,
+                format!("alertmanager.{field}"),
+                "must be longer than 0s",
+            );
         }
         e.check(
-            am.group_interval <= am.critical_repeat_interval && am.group_interval <= am.repeat_interval,
+            am.group_interval <= am.critical_repeat_interval
+                && am.group_interval <= am.repeat_interval,
             "alertmanager.group_interval",
             "must not be longer than the repeat intervals",
         );
@@ -84,7 +107,9 @@ impl MonitoringSpec {
         e.check(
             !g.datasource_uid.is_empty()
                 && g.datasource_uid.len() <= 40
-                && g.datasource_uid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                && g.datasource_uid
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
             "grafana.datasource_uid",
             "must be 1-40 characters of letters, digits, `-` and `_`",
         );
@@ -94,9 +119,17 @@ impl MonitoringSpec {
             format!("`{}` is not a duration like 30s", g.refresh),
         );
         if let Some(op) = &self.prometheus_operator {
-            e.check(is_dns_label(&op.namespace), "prometheus_operator.namespace", "must be a Kubernetes namespace name");
+            e.check(
+                is_dns_label(&op.namespace),
+                "prometheus_operator.namespace",
+                "must be a Kubernetes namespace name",
+            );
             for (k, v) in &op.labels {
-                e.check(is_k8s_label_value(v) && !k.is_empty(), format!("prometheus_operator.labels.{k}"), "must be a Kubernetes label");
+                e.check(
+                    is_k8s_label_value(v) && !k.is_empty(),
+                    format!("prometheus_operator.labels.{k}"),
+                    "must be a Kubernetes label",
+                );
             }
         }
         e.0
@@ -104,21 +137,44 @@ impl MonitoringSpec {
 }
 
 fn validate_app(e: &mut Errors, p: &str, app: &AppSpec) {
-    e.check(is_dns_label(&app.name), format!("{p}.name"), "must be a DNS label: lowercase letters, digits and `-`, at most 63");
-    e.check(is_dns_label(&app.namespace), format!("{p}.namespace"), "must be a Kubernetes namespace name");
-    for (field, v) in [("deployment", &app.deployment), ("hpa", &app.hpa), ("container", &app.container)] {
+    e.check(
+        is_dns_label(&app.name),
+        format!("{p}.name"),
+        "must be a DNS label: lowercase letters, digits and `-`, at most 63",
+    );
+    e.check(
+        is_dns_label(&app.namespace),
+        format!("{p}.namespace"),
+        "must be a Kubernetes namespace name",
+    );
+    for (field, v) in [
+        ("deployment", &app.deployment),
+        ("hpa", &app.hpa),
+        ("container", &app.container),
+    ] {
         if let Some(v) = v {
-            e.check(is_dns_label(v), format!("{p}.{field}"), "must be a DNS label");
+            e.check(
+                is_dns_label(v),
+                format!("{p}.{field}"),
+                "must be a DNS label",
+            );
         }
     }
     if let Some(job) = &app.job {
         e.check(!job.is_empty(), format!("{p}.job"), "must not be empty");
     }
-    e.check(app.min_replicas >= 1, format!("{p}.min_replicas"), "must be at least 1");
+    e.check(
+        app.min_replicas >= 1,
+        format!("{p}.min_replicas"),
+        "must be at least 1",
+    );
     e.check(
         app.min_replicas <= app.max_replicas,
         format!("{p}.min_replicas"),
-        format!("({}) must not exceed max_replicas ({})", app.min_replicas, app.max_replicas),
+        format!(
+            "({}) must not exceed max_replicas ({})",
+            app.min_replicas, app.max_replicas
+        ),
     );
     e.check(
         app.cpu_threshold > 0.0 && app.cpu_threshold <= 1.0,
@@ -141,29 +197,57 @@ fn validate_app(e: &mut Errors, p: &str, app: &AppSpec) {
         ("predictions_metric", &app.predictions_metric),
         ("model_info_metric", &app.model_info_metric),
     ] {
-        e.check(is_metric_name(v), format!("{p}.{field}"), format!("`{v}` is not a metric name"));
+        e.check(
+            is_metric_name(v),
+            format!("{p}.{field}"),
+            format!("`{v}` is not a metric name"),
+        );
     }
     for (field, v) in [
         ("status_label", &app.status_label),
         ("outcome_label", &app.outcome_label),
         ("version_label", &app.version_label),
     ] {
-        e.check(is_label_name(v), format!("{p}.{field}"), format!("`{v}` is not a label name"));
+        e.check(
+            is_label_name(v),
+            format!("{p}.{field}"),
+            format!("`{v}` is not a label name"),
+        );
     }
 }
 
 fn validate_receivers(e: &mut Errors, r: &ReceiversSpec) {
-    e.check(is_email(&r.sysadmin_email), "receivers.sysadmin_email", format!("`{}` is not an email address", r.sysadmin_email));
+    e.check(
+        is_email(&r.sysadmin_email),
+        "receivers.sysadmin_email",
+        format!("`{}` is not an email address", r.sysadmin_email),
+    );
     if let Some(t) = &r.team_email {
-        e.check(is_email(t), "receivers.team_email", format!("`{t}` is not an email address"));
+        e.check(
+            is_email(t),
+            "receivers.team_email",
+            format!("`{t}` is not an email address"),
+        );
     }
     let s = &r.smtp;
-    e.check(is_host_port(&s.smarthost), "receivers.smtp.smarthost", "must be host:port, e.g. smtp.example.org:587");
+    e.check(
+        is_host_port(&s.smarthost),
+        "receivers.smtp.smarthost",
+        "must be host:port, e.g. smtp.example.org:587",
+    );
     if let Some(from) = &s.from {
-        e.check(is_email(from), "receivers.smtp.from", format!("`{from}` is not an email address"));
+        e.check(
+            is_email(from),
+            "receivers.smtp.from",
+            format!("`{from}` is not an email address"),
+        );
     }
     if s.auth_username.is_some() {
-        e.check(is_abs_path(&s.auth_password_file), "receivers.smtp.auth_password_file", "must be an absolute path");
+        e.check(
+            is_abs_path(&s.auth_password_file),
+            "receivers.smtp.auth_password_file",
+            "must be an absolute path",
+        );
     }
     for (field, hook) in [("webhook", &r.webhook), ("watchdog", &r.watchdog)] {
         if let Some(h) = hook {
@@ -173,22 +257,45 @@ fn validate_receivers(e: &mut Errors, r: &ReceiversSpec) {
                 "must be an http(s) URL without credentials (put a token in bearer_token_file)",
             );
             if let Some(f) = &h.bearer_token_file {
-                e.check(is_abs_path(f), format!("receivers.{field}.bearer_token_file"), "must be an absolute path");
+                e.check(
+                    is_abs_path(f),
+                    format!("receivers.{field}.bearer_token_file"),
+                    "must be an absolute path",
+                );
             }
         }
     }
     if let Some(t) = &r.telegram {
-        e.check(t.chat_id != 0, "receivers.telegram.chat_id", "must be set (a Telegram chat id)");
-        e.check(is_abs_path(&t.bot_token_file), "receivers.telegram.bot_token_file", "must be an absolute path");
         e.check(
-            !t.bot_token_env.is_empty() && t.bot_token_env.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+            t.chat_id != 0,
+            "receivers.telegram.chat_id",
+            "must be set (a Telegram chat id)",
+        );
+        e.check(
+            is_abs_path(&t.bot_token_file),
+            "receivers.telegram.bot_token_file",
+            "must be an absolute path",
+        );
+        e.check(
+            !t.bot_token_env.is_empty()
+                && t.bot_token_env
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
             "receivers.telegram.bot_token_env",
             "must be an environment variable name like TELEGRAM_BOT_TOKEN",
         );
     }
     if let Some(s) = &r.slack {
-        e.check(!s.channel.trim().is_empty(), "receivers.slack.channel", "must be set, e.g. #alerts");
-        e.check(is_abs_path(&s.api_url_file), "receivers.slack.api_url_file", "must be an absolute path");
+        e.check(
+            !s.channel.trim().is_empty(),
+            "receivers.slack.channel",
+            "must be set, e.g. #alerts",
+        );
+        e.check(
+            is_abs_path(&s.api_url_file),
+            "receivers.slack.api_url_file",
+            "must be an absolute path",
+        );
     }
 }
 
@@ -197,7 +304,14 @@ pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
-    let clean = |p: &str| !p.is_empty() && !p.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | '<' | '>' | '"' | '@' | ';'));
+    let clean = |p: &str| {
+        !p.is_empty()
+            && !p.chars().any(|c| {
+                c.is_whitespace()
+                    || c.is_control()
+                    || matches!(c, ',' | '<' | '>' | '"' | '@' | ';')
+            })
+    };
     clean(local)
         && clean(domain)
         && domain.contains('.')
@@ -210,24 +324,33 @@ pub fn is_email(s: &str) -> bool {
 pub fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
 
 fn is_k8s_label_value(s: &str) -> bool {
-    s.len() <= 63 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn is_host_port(s: &str) -> bool {
     match s.rsplit_once(':') {
-        Some((host, port)) => !host.is_empty() && !host.contains(char::is_whitespace) && port.parse::<u16>().is_ok_and(|p| p > 0),
+        Some((host, port)) => {
+            !host.is_empty()
+                && !host.contains(char::is_whitespace)
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
         None => false,
     }
 }
 
 fn is_http_url(s: &str) -> bool {
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
     matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !s.contains(char::is_whitespace))
 }
 
@@ -306,7 +429,17 @@ mod tests {
     #[test]
     fn emails() {
         assert!(is_email("ops@example.org") && is_email("a.b+c@mail.example.co"));
-        for bad in ["", "ops", "@x.org", "ops@", "ops@localhost", "a,b@x.org", "a b@x.org", "a@b@c.org", "a@x..org"] {
+        for bad in [
+            "",
+            "ops",
+            "@x.org",
+            "ops@",
+            "ops@localhost",
+            "a,b@x.org",
+            "a b@x.org",
+            "a@b@c.org",
+            "a@x..org",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
     }

@@ -142,8 +142,10 @@ fn plain_ok(s: &str) -> bool {
         || s.ends_with([' ', ':'])
         || s.contains(": ")
         || s.contains(" #")
-        || s.chars().any(|c| c.is_control() || !(c.is_ascii_graphic() || c == ' ' || !c.is_ascii()))
-        || s.chars().any(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
+        || s.chars()
+            .any(|c| c.is_control() || !(c.is_ascii_graphic() || c == ' ' || !c.is_ascii()))
+        || s.chars()
+            .any(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
     {
         return false;
     }
@@ -202,7 +204,9 @@ fn block_ok(s: &str) -> bool {
         && !s.starts_with([' ', '\n', '\t'])
         && !s.ends_with("\n\n")
         && s.chars().all(|c| {
-            c == '\n' || c == '\t' || (!c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
+            c == '\n'
+                || c == '\t'
+                || (!c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
         })
 }
 
@@ -233,8 +237,41 @@ mod tests {
         assert_eq!(string_scalar("HighCPUUsage"), "HighCPUUsage");
         assert_eq!(string_scalar("5m"), "5m");
         assert_eq!(string_scalar("1h30m"), "1h30m");
-        assert_eq!(string_scalar("sum by (a) (x{job=\"y\"}[5m]) > 0.8"), "sum by (a) (x{job=\"y\"}[5m]) > 0.8");
-        for tricky in ["yes", "No", "on", "null", "~", "", "1e5", "0x1f", "12", "-x", ".inf", "a: b", "a #b", "2024-01-01", "x ", "*a", "&a", "!t", "{a}", "a:", "[x]", "\"q\"", "'q'", "a\tb", "%x", "@x", "`x", "|x", ">x"] {
+        assert_eq!(
+            string_scalar("sum by (a) (x{job=\"y\"}[5m]) > 0.8"),
+            "sum by (a) (x{job=\"y\"}[5m]) > 0.8"
+        );
+        for tricky in [
+            "yes",
+            "No",
+            "on",
+            "null",
+            "~",
+            "",
+            "1e5",
+            "0x1f",
+            "12",
+            "-x",
+            ".inf",
+            "a: b",
+            "a #b",
+            "2024-01-01",
+            "x ",
+            "*a",
+            "&a",
+            "!t",
+            "{a}",
+            "a:",
+            "[x]",
+            "\"q\"",
+            "'q'",
+            "a\tb",
+            "%x",
+            "@x",
+            "`x",
+            "|x",
+            ">x",
+        ] {
             assert!(string_scalar(tricky).starts_with('"'), "{tricky}");
         }
     }
@@ -260,6 +297,9 @@ mod tests {
     #[test]
     fn literal_blocks() {
         let v = json!({"a": "line 1\nline 2", "b": "x\n\ny\n"});
-        assert_eq!(to_string(&v, &[]), "a: |-\n  line 1\n  line 2\nb: |\n  x\n\n  y\n");
+        assert_eq!(
+            to_string(&v, &[]),
+            "a: |-\n  line 1\n  line 2\nb: |\n  x\n\n  y\n"
+        );
     }
 }

@@ -124,7 +124,9 @@ pub async fn compute(
     };
     for r in &opts.replace {
         if stack.resource(r).is_none() {
-            return Err(fail(format!("--replace {r}: no such resource in the stack")));
+            return Err(fail(format!(
+                "--replace {r}: no such resource in the stack"
+            )));
         }
     }
     let in_scope_state = |address: &str| -> bool {
@@ -162,10 +164,16 @@ pub async fn compute(
             let r = refresh_list[i];
             let config = provider_config(stack, &r.provider, &prior_lookup);
             let provider = registry.get(provider_type(stack, &r.provider)).cloned();
-            let prior = prior_values.get(r.address.as_str()).cloned().unwrap_or_default();
+            let prior = prior_values
+                .get(r.address.as_str())
+                .cloned()
+                .unwrap_or_default();
             async move {
                 let Some(provider) = provider else {
-                    return Err(format!("{}: provider `{}` is not available", r.address, r.provider));
+                    return Err(format!(
+                        "{}: provider `{}` is not available",
+                        r.address, r.provider
+                    ));
                 };
                 if config.contains_unknown() {
                     // The provider's connection is not known yet (its cluster is being created):
@@ -212,9 +220,12 @@ pub async fn compute(
     for r in &refresh_list {
         let prior = &prior_values[r.address.as_str()];
         match live.get(&r.address) {
-            Some(Some(l)) if !l.same_data(prior) => {
-                drift.push(change_of(r, Action::Update, Some(prior.clone()), Some(l.clone())))
-            }
+            Some(Some(l)) if !l.same_data(prior) => drift.push(change_of(
+                r,
+                Action::Update,
+                Some(prior.clone()),
+                Some(l.clone()),
+            )),
             Some(None) => drift.push(change_of(r, Action::Delete, Some(prior.clone()), None)),
             _ => {}
         }
@@ -231,7 +242,11 @@ pub async fn compute(
             .variables
             .iter()
             .map(|(k, v)| {
-                let val = if v.sensitive { v.value.clone().into_sensitive() } else { v.value.clone() };
+                let val = if v.sensitive {
+                    v.value.clone().into_sensitive()
+                } else {
+                    v.value.clone()
+                };
                 (k.clone(), val)
             })
             .collect(),
@@ -255,7 +270,11 @@ pub async fn compute(
                 graph
                     .dependencies(&stack.resources[i].address)
                     .iter()
-                    .filter_map(|a| graph.node(a).and_then(|n| pos.get(&graph.graph[n]).copied()))
+                    .filter_map(|a| {
+                        graph
+                            .node(a)
+                            .and_then(|n| pos.get(&graph.graph[n]).copied())
+                    })
                     .collect()
             })
             .collect();
@@ -276,7 +295,15 @@ pub async fn compute(
                 let refresh_only = opts.mode == PlanMode::RefreshOnly;
                 async move {
                     plan_one(
-                        stack, decl, registry, desired, config, prior, live_v, force_replace, refresh_only,
+                        stack,
+                        decl,
+                        registry,
+                        desired,
+                        config,
+                        prior,
+                        live_v,
+                        force_replace,
+                        refresh_only,
                     )
                     .await
                 }
@@ -284,7 +311,9 @@ pub async fn compute(
             |p, r| {
                 if let Ok(c) = r {
                     let v = c.after.clone().unwrap_or(Value::Unknown);
-                    after.borrow_mut().insert(stack.resources[order[p]].address.clone(), v);
+                    after
+                        .borrow_mut()
+                        .insert(stack.resources[order[p]].address.clone(), v);
                 }
             },
             None,
@@ -344,8 +373,15 @@ pub async fn compute(
             ));
         }
     }
-    let managed = state.resources.iter().filter(|r| r.mode == Mode::Managed).count();
-    let deleting = changes.iter().filter(|c| c.action == Action::Delete).count();
+    let managed = state
+        .resources
+        .iter()
+        .filter(|r| r.mode == Mode::Managed)
+        .count();
+    let deleting = changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .count();
     if opts.mode == PlanMode::Normal
         && selected.is_none()
         && managed > 0
@@ -391,7 +427,11 @@ pub async fn compute(
                 };
                 plan.output_changes.push(OutputChange {
                     name: o.name.clone(),
-                    action: if opts.mode == PlanMode::RefreshOnly { Action::NoOp } else { action },
+                    action: if opts.mode == PlanMode::RefreshOnly {
+                        Action::NoOp
+                    } else {
+                        action
+                    },
                     before,
                     after: Some(v),
                     sensitive,
@@ -414,18 +454,28 @@ pub async fn compute(
     }
 
     plan.changes = changes;
-    if plan.changes.iter().any(|c| c.action == Action::Delete || c.action.is_replace()) {
+    if plan
+        .changes
+        .iter()
+        .any(|c| c.action == Action::Delete || c.action.is_replace())
+    {
         let n = plan
             .changes
             .iter()
             .filter(|c| c.action == Action::Delete || c.action.is_replace())
             .count();
-        plan.warnings.push(format!("{n} resource(s) will be destroyed or replaced."));
+        plan.warnings
+            .push(format!("{n} resource(s) will be destroyed or replaced."));
     }
     Ok(plan)
 }
 
-fn change_of(r: &ResourceState, action: Action, before: Option<Value>, after: Option<Value>) -> ResourceChange {
+fn change_of(
+    r: &ResourceState,
+    action: Action,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> ResourceChange {
     ResourceChange {
         address: r.address.clone(),
         mode: r.mode,
@@ -455,9 +505,12 @@ async fn plan_one(
     refresh_only: bool,
 ) -> Result<ResourceChange, String> {
     let ptype = provider_type(stack, &decl.provider);
-    let provider = registry
-        .get(ptype)
-        .ok_or_else(|| format!("{}: provider `{ptype}` is not available in this build", decl.address))?;
+    let provider = registry.get(ptype).ok_or_else(|| {
+        format!(
+            "{}: provider `{ptype}` is not available in this build",
+            decl.address
+        )
+    })?;
     let schema = registry.resource_schema(&decl.type_name, decl.mode == Mode::Data);
     let dependencies = crate::graph::resource_dependencies(stack, decl)
         .into_iter()
@@ -488,7 +541,8 @@ async fn plan_one(
         if desired.contains_unknown() || config.contains_unknown() {
             change.action = Action::Read;
             change.after = Some(Value::Unknown);
-            change.reason = Some("its configuration depends on values known only after apply".into());
+            change.reason =
+                Some("its configuration depends on values known only after apply".into());
         } else {
             let v = provider
                 .read_data(rref, &desired)
@@ -558,7 +612,11 @@ async fn plan_one(
                 Action::NoOp
             } else if !planned.requires_replace.is_empty() {
                 change.replace_paths = planned.requires_replace.clone();
-                let names: Vec<String> = planned.requires_replace.iter().map(|p| path_to_string(p)).collect();
+                let names: Vec<String> = planned
+                    .requires_replace
+                    .iter()
+                    .map(|p| path_to_string(p))
+                    .collect();
                 change.reason = Some(format!("changing {} forces replacement", names.join(", ")));
                 replace_action(decl)
             } else {

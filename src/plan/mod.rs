@@ -5,5 +5,7 @@ mod change;
 mod compute;
 
 pub use action::Action;
-pub use compute::{compute, lookup, mark_sensitive, provider_config, provider_type, PlanError, PlanOptions};
 pub use change::{OutputChange, Plan, PlanMode, ResourceChange, Summary};
+pub use compute::{
+    compute, lookup, mark_sensitive, provider_config, provider_type, PlanError, PlanOptions,
+};

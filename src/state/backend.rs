@@ -57,7 +57,9 @@ impl LockGuard {
 
 impl std::fmt::Debug for LockGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LockGuard").field("info", &self.info).finish()
+        f.debug_struct("LockGuard")
+            .field("info", &self.info)
+            .finish()
     }
 }
 

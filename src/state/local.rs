@@ -37,7 +37,10 @@ impl LocalBackend {
         stack_name: &str,
         base_dir: &Path,
     ) -> Result<LocalBackend, String> {
-        if let Some(key) = config.keys().find(|k| !LOCAL_SETTINGS.contains(&k.as_str())) {
+        if let Some(key) = config
+            .keys()
+            .find(|k| !LOCAL_SETTINGS.contains(&k.as_str()))
+        {
             let hint = crate::diag::did_you_mean(key, LOCAL_SETTINGS.iter().copied())
                 .map(|h| format!(" ({h})"))
                 .unwrap_or_default();
@@ -51,7 +54,7 @@ impl LocalBackend {
                 Some(p) if !p.trim().is_empty() => base_dir.join(p),
                 _ => {
                     return Err(
-                        "the local state backend's `path` must be a non-empty string".to_string()
+                        "the local state backend's `path` must be a non-empty string".to_string(),
                     )
                 }
             },
@@ -74,7 +77,10 @@ impl LocalBackend {
                  digits and `-` (at most 63 characters)"
             ));
         }
-        Ok(base_dir.join(".mlstack").join(stack_name).join("state.json"))
+        Ok(base_dir
+            .join(".mlstack")
+            .join(stack_name)
+            .join("state.json"))
     }
 
     /// The state file.
@@ -104,7 +110,10 @@ impl LocalBackend {
                 self.shown
             )
         } else {
-            format!("There is no previous version ({} does not exist).", self.shown_backup())
+            format!(
+                "There is no previous version ({} does not exist).",
+                self.shown_backup()
+            )
         }
     }
 }
@@ -149,9 +158,8 @@ impl Backend for LocalBackend {
     fn lock(&self, holder: &LockInfo, timeout: Duration) -> Result<LockGuard, String> {
         let lock_path = self.lock_path();
         if let Some(dir) = lock_path.parent() {
-            create_private_dir(dir).map_err(|e| {
-                format!("cannot create the state directory {}: {e}", dir.display())
-            })?;
+            create_private_dir(dir)
+                .map_err(|e| format!("cannot create the state directory {}: {e}", dir.display()))?;
         }
         let lock = FileLock::acquire(&lock_path, holder, timeout)?;
         Ok(LockGuard::new(holder.clone(), Box::new(lock)))
