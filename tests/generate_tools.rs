@@ -286,6 +286,136 @@ fn every_dashboard_query_is_valid_promql() {
     }
 }
 
+/// Stops the Alertmanager this test started, whatever happens.
+struct Started(std::process::Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// amtool cannot evaluate inhibition, so the real Alertmanager does: it runs on loopback with
+/// the generated config (no notification leaves: group_wait 1h, SMTP relay on 127.0.0.1:9),
+/// gets the alerts through `amtool alert add` and reports each one's state.
+#[test]
+fn alertmanager_inhibits_cpu_and_scaled_alerts_of_the_same_app_only() {
+    let Some(amtool) = tool("amtool") else { return };
+    let Some(binary) = ["alertmanager", "prometheus-alertmanager"]
+        .iter()
+        .find_map(|n| {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|d| d.join(n))
+                .find(|p| p.is_file())
+        })
+        .or_else(|| tool("prometheus-alertmanager"))
+    else {
+        return;
+    };
+    let mut spec = full_spec();
+    spec.receivers.smtp.smarthost = "127.0.0.1:9".into();
+    spec.alertmanager.group_wait = generate::duration::PromDuration::hours(1);
+    let (dir, _) = render(&spec);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = dir.path().join("data");
+    let _am = Started(
+        Command::new(binary)
+            .arg(format!(
+                "--config.file={}",
+                dir.path().join("alertmanager.yaml").display()
+            ))
+            .arg(format!("--storage.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start alertmanager"),
+    );
+    let url = format!("--alertmanager.url=http://127.0.0.1:{port}");
+    let amtool_run = |args: &[&str]| run(Command::new(&amtool).arg(&url).args(args));
+    // Wait until it answers (a guard against a hang, not a timing assertion).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !amtool_run(&["alert", "query"]).0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "alertmanager did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let same = ["namespace=ml", "app=fraud-detection"];
+    let alerts: [(&str, &str, &[&str]); 5] = [
+        ("ModelOverloadedAtMaxReplicas", "severity=critical", &same),
+        (
+            "HighCPUUsage",
+            "severity=warning",
+            &[
+                "namespace=ml",
+                "app=fraud-detection",
+                "pod=fraud-detection-1",
+            ],
+        ),
+        ("ModelScaledToMax", "severity=info", &same),
+        (
+            "HighCPUUsage",
+            "severity=warning",
+            &["namespace=ml", "app=other", "pod=other-1"],
+        ),
+        ("HighErrorRate", "severity=critical", &same),
+    ];
+    for (name, sev, labels) in alerts {
+        let mut args = vec!["alert", "add"];
+        let n = format!("alertname={name}");
+        args.push(&n);
+        args.push(sev);
+        args.extend_from_slice(labels);
+        let (ok, out) = amtool_run(&args);
+        assert!(ok, "{out}");
+    }
+    let (ok, out) = amtool_run(&["alert", "query", "--active", "--inhibited", "-o", "json"]);
+    assert!(ok, "{out}");
+    let got: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let state = |name: &str, app: &str| -> String {
+        let a = got
+            .iter()
+            .find(|a| a["labels"]["alertname"] == name && a["labels"]["app"] == app)
+            .unwrap_or_else(|| panic!("{name}/{app} not in {out}"));
+        let inhibited = !a["status"]["inhibitedBy"].as_array().unwrap().is_empty();
+        format!(
+            "{}{}",
+            a["status"]["state"].as_str().unwrap(),
+            if inhibited { "+inhibited" } else { "" }
+        )
+    };
+    assert_eq!(
+        state("HighCPUUsage", "fraud-detection"),
+        "suppressed+inhibited"
+    );
+    assert_eq!(
+        state("ModelScaledToMax", "fraud-detection"),
+        "suppressed+inhibited"
+    );
+    assert_eq!(
+        state("HighCPUUsage", "other"),
+        "active",
+        "another app is not inhibited"
+    );
+    assert_eq!(
+        state("HighErrorRate", "fraud-detection"),
+        "active",
+        "only the listed alerts are inhibited"
+    );
+    assert_eq!(
+        state("ModelOverloadedAtMaxReplicas", "fraud-detection"),
+        "active"
+    );
+}
+
 /// `MLSTACK_DUMP_DIR=/some/dir cargo test --test generate_tools dump -- --ignored` writes the
 /// rendered files for a look.
 #[test]
