@@ -79,6 +79,22 @@ fn odd_spec() -> MonitoringSpec {
     )
 }
 
+/// The validation bounds of every threshold.
+fn extreme_spec() -> MonitoringSpec {
+    spec(
+        r#"{
+        "apps": [
+            {"name": "low", "namespace": "edge", "cpu_threshold": 0.01, "error_rate_threshold": 0.0001,
+             "latency_p95_seconds": 0.001, "min_replicas": 1, "max_replicas": 1},
+            {"name": "high", "namespace": "edge", "cpu_threshold": 1.0, "error_rate_threshold": 0.9999,
+             "latency_p95_seconds": 3600, "min_replicas": 100, "max_replicas": 1000}
+        ],
+        "kafka": {"lag_threshold": 1000000000000, "consumer_groups": ["a.b", "c|d"], "topics": ["t(1)"]},
+        "receivers": {"sysadmin_email": "a@b.io", "smtp": {"smarthost": "mx:25"}}
+    }"#,
+    )
+}
+
 fn write_all(dir: &Path, files: &BTreeMap<String, String>) {
     for (rel, content) in files {
         let p = dir.join(rel);
@@ -147,6 +163,11 @@ fn promtool_accepts_and_passes_generated_rules_and_tests() {
 #[test]
 fn promtool_passes_generated_tests_for_unusual_thresholds_and_names() {
     check_rules_and_tests(&odd_spec());
+}
+
+#[test]
+fn promtool_passes_generated_tests_at_the_validation_bounds() {
+    check_rules_and_tests(&extreme_spec());
 }
 
 #[test]

@@ -55,9 +55,9 @@ impl MonitoringSpec {
         }
         if let Some(k) = &self.kafka {
             e.check(
-                k.lag_threshold >= 1,
+                (1..=1_000_000_000_000).contains(&k.lag_threshold),
                 "kafka.lag_threshold",
-                "must be at least 1 message",
+                "must be between 1 and 10^12 messages",
             );
             for (field, list) in [
                 ("consumer_groups", &k.consumer_groups),
@@ -177,19 +177,19 @@ fn validate_app(e: &mut Errors, p: &str, app: &AppSpec) {
         ),
     );
     e.check(
-        app.cpu_threshold > 0.0 && app.cpu_threshold <= 1.0,
+        (0.01..=1.0).contains(&app.cpu_threshold),
         format!("{p}.cpu_threshold"),
-        "must be a share of the CPU limit in (0, 1], e.g. 0.8",
+        "must be a share of the CPU limit in [0.01, 1], e.g. 0.8",
     );
     e.check(
-        app.error_rate_threshold > 0.0 && app.error_rate_threshold < 1.0,
+        app.error_rate_threshold >= 0.0001 && app.error_rate_threshold < 1.0,
         format!("{p}.error_rate_threshold"),
-        "must be a share of requests in (0, 1), e.g. 0.05",
+        "must be a share of requests in [0.0001, 1), e.g. 0.05",
     );
     e.check(
-        app.latency_p95_seconds > 0.0 && app.latency_p95_seconds <= 3600.0,
+        (0.001..=3600.0).contains(&app.latency_p95_seconds),
         format!("{p}.latency_p95_seconds"),
-        "must be a number of seconds in (0, 3600]",
+        "must be a number of seconds in [0.001, 3600]",
     );
     for (field, v) in [
         ("requests_metric", &app.requests_metric),

@@ -302,4 +302,70 @@ mod tests {
             "a: |-\n  line 1\n  line 2\nb: |\n  x\n\n  y\n"
         );
     }
+
+    /// Reads the scalars back with a YAML 1.2 parser: strings come back as the same strings,
+    /// and only strings we chose to write plain are plain.
+    #[test]
+    fn strings_read_back_unchanged() {
+        use saphyr_parser::{Event, Parser, ScalarStyle};
+        let tricky = [
+            "plain",
+            "yes",
+            "NO",
+            "null",
+            "~",
+            "",
+            " lead",
+            "trail ",
+            "1.5",
+            "0x1f",
+            "1e5",
+            "5m",
+            "-1",
+            "a: b",
+            "a #b",
+            "#x",
+            "{a}",
+            "[a]",
+            "*a",
+            "&a",
+            "!a",
+            "%a",
+            "@a",
+            "`a",
+            "|a",
+            ">a",
+            "'a'",
+            "\"a\"",
+            "x\"y",
+            "back\\slash",
+            "tab\there",
+            "line\nbreak",
+            "two\nlines\n",
+            "\u{1}ctl",
+            "ünï",
+            "- x",
+            "? x",
+            "sum by (a) (rate(x{job=\"y\", s=~\"5..\"}[5m])) > 0.8",
+            "{{ $labels.pod }} at {{ $value }}",
+        ];
+        let doc = Value::Array(tricky.iter().map(|s| json!({ "k": s })).collect());
+        let text = to_string(&doc, &[]);
+        let mut got = Vec::new();
+        for ev in Parser::new_from_str(&text) {
+            let (ev, _) = ev.unwrap();
+            if let Event::Scalar(v, style, ..) = ev {
+                if v != "k" {
+                    got.push((v.to_string(), style));
+                }
+            }
+        }
+        assert_eq!(got.len(), tricky.len(), "{text}");
+        for ((v, style), want) in got.iter().zip(tricky) {
+            assert_eq!(v, want, "{text}");
+            if *style == ScalarStyle::Plain {
+                assert!(plain_ok(want), "{want:?} came back plain");
+            }
+        }
+    }
 }
