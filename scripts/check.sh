@@ -7,6 +7,16 @@ cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
 rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
 
+# The monitoring tests run the real promtool and amtool (Debian: prometheus 2.42,
+# prometheus-alertmanager 0.25). Only the CLI tools are needed; no service is started.
+if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then
+  echo "== installing promtool and amtool"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -D warnings"

@@ -7,9 +7,11 @@
 pub mod apply;
 pub mod cli;
 pub mod diag;
+pub mod generate;
 pub mod graph;
 pub mod plan;
 pub mod providers;
+pub mod schema;
 pub mod session;
 pub mod stack;
 pub mod state;

@@ -619,3 +619,75 @@ resources:
         assert!(r.stderr.contains("cycle.yaml:8:"), "{cmd}: {r:?}");
     }
 }
+
+#[test]
+fn import_adopts_an_existing_object_and_the_next_plan_previews_it() {
+    let w = Work::new();
+    w.write(
+        "stack.yaml",
+        "stack:\n  name: demo\nresources:\n  adopted:\n    type: local_file\n    properties:\n      filename: existing.txt\n      content: \"hello\\n\"\n",
+    );
+    w.write("existing.txt", "hello\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        w.path("existing.txt"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    let bad = w.run(&["import", "stack.yaml", "adopte", "existing.txt"]);
+    assert_eq!(bad.code, 1, "{bad:?}");
+    assert!(bad.stderr.contains("did you mean `adopted`"), "{bad:?}");
+    let r = w.run(&["import", "stack.yaml", "adopted", "existing.txt"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(w.state_addresses("demo"), vec!["adopted".to_string()]);
+    let p = w.run(&["plan", "stack.yaml", "--detailed-exitcode"]);
+    assert_eq!(p.code, 0, "an identical object needs no change: {p:?}");
+    let again = w.run(&["import", "stack.yaml", "adopted", "existing.txt"]);
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(again.stderr.contains("already managed"), "{again:?}");
+    // A differing object is adopted too, and the plan shows what apply would change.
+    w.write("existing.txt", "changed\n");
+    let p = w.run(&["plan", "stack.yaml", "--detailed-exitcode"]);
+    assert_eq!(p.code, 2, "{p:?}");
+    assert!(
+        p.stdout.contains("# adopted will be updated in-place"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn schema_describes_sections_and_resource_types() {
+    let w = Work::new();
+    let r = w.run(&["schema"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json schema");
+    assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    let sections: Vec<&str> = v["properties"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    for s in [
+        "stack",
+        "backend",
+        "variables",
+        "providers",
+        "resources",
+        "data",
+        "modules",
+        "outputs",
+    ] {
+        assert!(sections.contains(&s), "{s} missing from {sections:?}");
+    }
+    let types = &v["properties"]["resources"]["additionalProperties"]["properties"]["type"]["enum"];
+    assert!(
+        types
+            .as_array()
+            .is_some_and(|t| t.contains(&serde_json::json!("random_password"))),
+        "{types}"
+    );
+    let text = r.stdout;
+    assert!(
+        text.contains("\"length\""),
+        "per-type properties are described"
+    );
+}

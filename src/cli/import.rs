@@ -23,7 +23,10 @@ pub fn run(args: &ImportArgs, _ui: Ui) -> CliResult {
         )));
     };
     if decl.mode != crate::stack::Mode::Managed {
-        return Err(CliError::Message(format!("{} is a data source; only managed resources are imported", args.address)));
+        return Err(CliError::Message(format!(
+            "{} is a data source; only managed resources are imported",
+            args.address
+        )));
     }
     let mut session = Session::open(
         stack,
@@ -61,13 +64,19 @@ pub fn run(args: &ImportArgs, _ui: Ui) -> CliResult {
     let imported: Value = rt
         .block_on(provider.import(rref, &args.id))
         .map_err(|e| CliError::Message(format!("importing {}: {e}", args.address)))?;
-    let imported = mark_sensitive(imported, session.registry.resource_schema(&decl.type_name, false));
+    let imported = mark_sensitive(
+        imported,
+        session.registry.resource_schema(&decl.type_name, false),
+    );
     let mut record = ResourceState {
         address: decl.address.clone(),
         mode: decl.mode,
         type_name: decl.type_name.clone(),
         provider: decl.provider.clone(),
-        id: imported.get("id").and_then(Value::as_str).map(str::to_string),
+        id: imported
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         attributes: serde_json::Value::Null,
         sensitive_attributes: Vec::new(),
         dependencies: session.graph.dependencies(&decl.address),
@@ -76,7 +85,10 @@ pub fn run(args: &ImportArgs, _ui: Ui) -> CliResult {
     record.set_value(&imported);
     let mut state = std::mem::take(&mut session.state);
     state.upsert(record);
-    session.backend.write(&mut state).map_err(CliError::Message)?;
+    session
+        .backend
+        .write(&mut state)
+        .map_err(CliError::Message)?;
     println!(
         "{}: Import successful!\n\nThe object is now managed by mlstack. Run `mlstack plan {}` to see how it differs from the stack.",
         args.address,

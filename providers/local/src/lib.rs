@@ -74,7 +74,9 @@ impl Provider for LocalProvider {
     async fn import(&self, r: ResourceRef<'_>, id: &str) -> ProviderResult<Value> {
         match r.type_name {
             "local_file" => file::import(id).await,
-            t => Err(ProviderError::new(format!("{t} resources cannot be imported"))),
+            t => Err(ProviderError::new(format!(
+                "{t} resources cannot be imported"
+            ))),
         }
     }
 

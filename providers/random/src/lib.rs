@@ -183,12 +183,22 @@ impl Provider for RandomProvider {
                 inputs.insert("length".to_string(), Value::from(id.chars().count() as u64));
             }
             "random_id" => {
-                if id.is_empty() || id.len() % 2 != 0 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-                    return Err(ProviderError::new("a random_id is imported by its hex value"));
+                if id.is_empty() || id.len() % 2 != 0 || !id.chars().all(|c| c.is_ascii_hexdigit())
+                {
+                    return Err(ProviderError::new(
+                        "a random_id is imported by its hex value",
+                    ));
                 }
-                inputs.insert("byte_length".to_string(), Value::from((id.len() / 2) as u64));
+                inputs.insert(
+                    "byte_length".to_string(),
+                    Value::from((id.len() / 2) as u64),
+                );
             }
-            t => return Err(ProviderError::new(format!("{t} resources cannot be imported"))),
+            t => {
+                return Err(ProviderError::new(format!(
+                    "{t} resources cannot be imported"
+                )))
+            }
         }
         Ok(with_outputs(
             inputs,

@@ -1,0 +1,163 @@
+//! A JSON Schema (draft 2020-12) of the stack file, for editor completion and inline checks
+//! (`mlstack schema > mlstack.schema.json`, then point the YAML language server at it). Resource
+//! `properties` are described per type from the providers' own schemas.
+
+use crate::providers::Registry;
+use mlstack_provider_api::{AttrType, ResourceSchema};
+use serde_json::{json, Map, Value};
+
+fn attr_type(t: &AttrType) -> Value {
+    // Any attribute may also be a `${...}` expression, which is a string in YAML.
+    match t {
+        AttrType::String => json!({"type": "string"}),
+        AttrType::Number => json!({"type": ["number", "string"]}),
+        AttrType::Bool => json!({"type": ["boolean", "string"]}),
+        AttrType::List => json!({"type": ["array", "string"]}),
+        AttrType::Map => json!({"type": ["object", "string"]}),
+        AttrType::Any => json!({}),
+    }
+}
+
+fn properties_schema(s: &ResourceSchema) -> Value {
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for (name, a) in &s.attributes {
+        if a.computed && !a.optional {
+            continue;
+        }
+        let mut v = attr_type(&a.ty);
+        if !a.description.is_empty() {
+            v["description"] = json!(a.description);
+        }
+        props.insert((*name).to_string(), v);
+        if a.required {
+            required.push(json!(name));
+        }
+    }
+    json!({
+        "type": "object",
+        "description": s.description,
+        "properties": props,
+        "required": required,
+        "additionalProperties": s.open,
+    })
+}
+
+fn typed_block(registry: &Registry, data: bool, meta: Value) -> Value {
+    let mut types: Vec<&str> = registry.all_types(data);
+    types.sort_unstable();
+    let branches: Vec<Value> = types
+        .iter()
+        .filter_map(|t| registry.resource_schema(t, data).map(|s| (t, s)))
+        .map(|(t, s)| {
+            json!({
+                "if": {"properties": {"type": {"const": t}}, "required": ["type"]},
+                "then": {"properties": {"properties": properties_schema(s)}}
+            })
+        })
+        .collect();
+    let mut props = meta;
+    props["type"] =
+        json!({"enum": types, "description": "the resource type; its prefix names the provider"});
+    json!({
+        "type": "object",
+        "required": ["type"],
+        "additionalProperties": false,
+        "properties": props,
+        "allOf": branches,
+    })
+}
+
+/// The whole schema.
+pub fn stack_schema(registry: &Registry) -> Value {
+    let expr_bool = json!({"type": ["boolean", "string"]});
+    let names = json!({"type": "array", "items": {"type": "string"}});
+    let variable = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "type": {"type": "string", "description": "string | number | bool | list(T) | map(T) | object | any"},
+            "default": {},
+            "description": {"type": "string"},
+            "sensitive": {"type": "boolean"},
+            "validation": {}
+        }
+    });
+    let resource_meta = json!({
+        "provider": {"type": "string", "description": "provider block key (default: the type's prefix)"},
+        "enabled": expr_bool,
+        "depends_on": names,
+        "lifecycle": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "prevent_destroy": {"type": "boolean"},
+                "ignore_changes": names,
+                "create_before_destroy": {"type": "boolean"}
+            }
+        },
+        "properties": {"type": "object"}
+    });
+    let data_meta = json!({
+        "provider": {"type": "string"},
+        "enabled": expr_bool,
+        "depends_on": names,
+        "properties": {"type": "object"}
+    });
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://mlstack.dev/schema/stack.json",
+        "title": "mlstack stack file",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["stack"],
+        "properties": {
+            "stack": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63},
+                    "description": {"type": "string"}
+                }
+            },
+            "backend": {
+                "type": "object",
+                "maxProperties": 1,
+                "properties": {
+                    "local": {"type": ["object", "null"], "additionalProperties": false, "properties": {"path": {"type": "string"}}}
+                }
+            },
+            "variables": {"type": "object", "additionalProperties": variable},
+            "providers": {
+                "type": "object",
+                "additionalProperties": {"type": "object", "properties": {"type": {"enum": registry.names().collect::<Vec<_>>()}}}
+            },
+            "resources": {"type": "object", "additionalProperties": typed_block(registry, false, resource_meta)},
+            "data": {"type": "object", "additionalProperties": typed_block(registry, true, data_meta)},
+            "modules": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["source"],
+                    "properties": {
+                        "source": {"type": "string"},
+                        "enabled": expr_bool,
+                        "depends_on": names,
+                        "inputs": {"type": "object"}
+                    }
+                }
+            },
+            "outputs": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["value"],
+                    "properties": {"value": {}, "sensitive": {"type": "boolean"}, "description": {"type": "string"}}
+                }
+            }
+        }
+    })
+}
