@@ -183,7 +183,9 @@ impl Provider for RandomProvider {
                 inputs.insert("length".to_string(), Value::from(id.chars().count() as u64));
             }
             "random_id" => {
-                if id.is_empty() || id.len() % 2 != 0 || !id.chars().all(|c| c.is_ascii_hexdigit())
+                if id.is_empty()
+                    || !id.len().is_multiple_of(2)
+                    || !id.chars().all(|c| c.is_ascii_hexdigit())
                 {
                     return Err(ProviderError::new(
                         "a random_id is imported by its hex value",
