@@ -2,6 +2,7 @@
 //! claimed once, `enabled` evaluated, module instances expanded in dependency order, then each
 //! enabled resource and data source resolved into a [`ResourceDecl`].
 
+use super::hints::{listing, Hints};
 use super::modules::{Link, ModuleDef, ModulesDir};
 use super::parse::{RawBody, RawModule, RawResource};
 use super::resolve::{known_value, Resolver};
@@ -29,6 +30,10 @@ pub struct Loader<'o> {
     pub resources: Vec<ResourceDecl>,
     /// Module definitions by canonical directory; `None` when broken (reported once).
     pub defs: HashMap<PathBuf, Option<Rc<ModuleDef>>>,
+    /// The budget for "did you mean" hints.
+    pub hints: Hints,
+    /// Names of the module directories, listed on first need.
+    pub module_names: Option<Vec<String>>,
 }
 
 impl Loader<'_> {
@@ -123,17 +128,22 @@ impl Loader<'_> {
         scope: &Scope,
     ) -> bool {
         if let Some(first) = claimed.get(name) {
-            let mut d = Diagnostic::new(
+            let d = Diagnostic::new(
                 "duplicate-name",
                 format!("duplicate name `{name}` in {}", scope.describe()),
             )
             .at(span, "defined again here")
             .also(*first, "first defined here");
-            d = d.help(format!(
-                "resources, data sources and modules of one scope share names; the first `{name}` is at {}",
-                self.sources.location(*first)
-            ));
-            self.diags.push(d);
+            let share = "resources, data sources and modules of one scope share names";
+            self.diags.push(if first.file == span.file {
+                d.help(share)
+            } else {
+                // The label of the first definition is not shown from another file.
+                d.help(format!(
+                    "{share}; the first `{name}` is at {}",
+                    self.sources.location(*first)
+                ))
+            });
             return false;
         }
         claimed.insert(name.to_string(), span);
@@ -146,6 +156,7 @@ impl Loader<'_> {
             scope,
             env: self.env,
             sources: &self.sources,
+            hints: &self.hints,
         }
     }
 
@@ -214,16 +225,25 @@ impl Loader<'_> {
                     .collect()
             })
             .collect();
+        // Kahn's algorithm, taking the first ready instance in source order each time.
+        let mut waiting: Vec<usize> = deps.iter().map(BTreeSet::len).collect();
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); modules.len()];
+        for (i, ds) in deps.iter().enumerate() {
+            for &d in ds {
+                users[d].push(i);
+            }
+        }
+        let mut ready: BTreeSet<usize> = (0..modules.len()).filter(|&i| waiting[i] == 0).collect();
         let mut done = vec![false; modules.len()];
         let mut order = Vec::with_capacity(modules.len());
-        loop {
-            let next = (0..modules.len()).find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]));
-            match next {
-                Some(i) => {
-                    done[i] = true;
-                    order.push(i);
+        while let Some(i) = ready.pop_first() {
+            done[i] = true;
+            order.push(i);
+            for &u in &users[i] {
+                waiting[u] -= 1;
+                if waiting[u] == 0 {
+                    ready.insert(u);
                 }
-                None => break,
             }
         }
         if order.len() < modules.len() {
@@ -301,7 +321,10 @@ impl Loader<'_> {
                     )
                     .at(span, "not declared under `providers:`");
                     self.diags.push(
-                        match did_you_mean(&p, self.provider_keys.keys().map(String::as_str)) {
+                        match self
+                            .hints
+                            .nearest(&p, self.provider_keys.keys().map(String::as_str))
+                        {
                             Some(h) => d.help(h),
                             None => {
                                 d.help(format!("declare it: providers: {{{p}: {{type: ...}}}}"))
@@ -380,11 +403,6 @@ impl Loader<'_> {
     }
 
     fn unknown_dep(&self, text: &str, span: Span, scope: &Scope) -> Diagnostic {
-        let names: Vec<String> = scope
-            .reference_names()
-            .into_iter()
-            .filter(|n| !n.starts_with("var.") && !n.starts_with("input."))
-            .collect();
         let d = Diagnostic::new(
             "unknown-reference",
             format!(
@@ -393,6 +411,14 @@ impl Loader<'_> {
             ),
         )
         .at(span, "unknown name");
+        if !self.hints.allow(2 * scope.name_count()) {
+            return d;
+        }
+        let names: Vec<String> = scope
+            .reference_names()
+            .into_iter()
+            .filter(|n| !n.starts_with("var.") && !n.starts_with("input."))
+            .collect();
         match did_you_mean(text, names.iter().map(String::as_str)) {
             Some(h) => d.help(h),
             None if names.is_empty() => d.help(
@@ -401,7 +427,7 @@ impl Loader<'_> {
             None => d.help(format!(
                 "names in {}: {}",
                 scope.describe(),
-                names.join(", ")
+                listing(names.iter().map(String::as_str), names.len())
             )),
         }
     }

@@ -10,6 +10,7 @@ mod build;
 mod check;
 mod expr;
 mod fields;
+mod hints;
 mod loader;
 mod model;
 mod modules;

@@ -3,6 +3,7 @@
 //! scope whose outputs the parent can refer to.
 
 use super::fields::to_value;
+use super::hints::listing;
 use super::loader::Loader;
 use super::parse::{self, RawBody, RawModule, RawModuleDef};
 use super::resolve::known_value;
@@ -186,14 +187,19 @@ impl Loader<'_> {
                     format!("{address} has no input `{}`", entry.key),
                 )
                 .at(entry.key_span, "undeclared input");
-                self.diags
-                    .push(match did_you_mean(&entry.key, names.iter().copied()) {
+                self.diags.push(
+                    match self.hints.nearest(&entry.key, names.iter().copied()) {
                         Some(h) => d.help(h),
                         None if names.is_empty() => {
                             d.help(format!("module `{}` declares no inputs", def.display))
                         }
-                        None => d.help(format!("inputs of {}: {}", def.display, names.join(", "))),
-                    });
+                        None => d.help(format!(
+                            "inputs of {}: {}",
+                            def.display,
+                            listing(names.iter().copied(), names.len())
+                        )),
+                    },
+                );
                 ok = false;
                 continue;
             };
@@ -321,16 +327,16 @@ impl Loader<'_> {
                 let names = if relative {
                     Vec::new()
                 } else {
-                    self.modules_dir
-                        .as_ref()
-                        .map(|md| list_module_dirs(&md.path))
-                        .unwrap_or_default()
+                    self.module_names().to_vec()
                 };
                 self.diags.push(
-                    match did_you_mean(source, names.iter().map(String::as_str)) {
+                    match self.hints.nearest(source, names.iter().map(String::as_str)) {
                         Some(h) => d.help(h),
                         None if names.is_empty() => d,
-                        None => d.help(format!("modules: {}", names.join(", "))),
+                        None => d.help(format!(
+                            "modules: {}",
+                            listing(names.iter().map(String::as_str), names.len())
+                        )),
                     },
                 );
                 return None;
@@ -525,6 +531,21 @@ fn mark_sensitive(e: Expr) -> Expr {
     match e {
         Expr::Literal(v, s) => Expr::Literal(v.into_sensitive(), s),
         other => other,
+    }
+}
+
+impl Loader<'_> {
+    /// The module directories under the modules directory (listed once), for hints.
+    fn module_names(&mut self) -> &[String] {
+        if self.module_names.is_none() {
+            let names = self
+                .modules_dir
+                .as_ref()
+                .map(|md| list_module_dirs(&md.path))
+                .unwrap_or_default();
+            self.module_names = Some(names);
+        }
+        self.module_names.as_deref().unwrap_or_default()
     }
 }
 
