@@ -507,6 +507,20 @@ impl Loader<'_> {
                     continue;
                 }
             };
+            if text.len() as u64 > source::MAX_FILE_BYTES {
+                self.diags.push(
+                    Diagnostic::new(
+                        "template-error",
+                        format!(
+                            "template `{}/{name}` rendered more than 10 MiB for {address}",
+                            def.display
+                        ),
+                    )
+                    .at(source_span, "rendering this module failed"),
+                );
+                ok = false;
+                continue;
+            }
             let file = self.sources.add(
                 format!("{}/{name} (rendered for {address})", def.display),
                 text.as_str(),

@@ -8,6 +8,9 @@ use std::collections::HashMap;
 
 /// Deepest nesting of collections accepted (the tree is walked recursively later).
 pub const MAX_DEPTH: usize = 200;
+/// The YAML merge key.
+const MERGE_KEY: &str = "<<";
+
 /// Most nodes that aliases may copy in one file (a "billion laughs" stops here).
 pub const MAX_ALIAS_NODES: usize = 200_000;
 
@@ -312,10 +315,11 @@ impl Builder<'_> {
                 anchor,
                 count,
                 height,
+                seen,
                 ..
             } => (
                 Node {
-                    kind: NodeKind::Map(entries),
+                    kind: NodeKind::Map(self.merge_keys(entries, seen)),
                     span: collection_span(span, end),
                 },
                 anchor,
@@ -331,6 +335,48 @@ impl Builder<'_> {
             },
             anchor,
         )
+    }
+
+    /// Applies YAML merge keys (`<<: *defaults`, or a list of them): entries of the merged
+    /// mappings that the mapping does not set itself are added after its own.
+    fn merge_keys(&mut self, entries: Vec<Entry>, mut seen: HashMap<String, Span>) -> Vec<Entry> {
+        if !entries.iter().any(|e| e.key == MERGE_KEY) {
+            return entries;
+        }
+        let mut own = Vec::with_capacity(entries.len());
+        let mut merged = Vec::new();
+        for e in entries {
+            if e.key != MERGE_KEY {
+                own.push(e);
+                continue;
+            }
+            match e.value.kind {
+                NodeKind::Map(m) => merged.push(m),
+                NodeKind::Seq(items)
+                    if items.iter().all(|i| matches!(i.kind, NodeKind::Map(_))) =>
+                {
+                    for item in items {
+                        if let NodeKind::Map(m) = item.kind {
+                            merged.push(m);
+                        }
+                    }
+                }
+                _ => self.diags.push(
+                    Diagnostic::new("yaml-merge", "`<<` merges a mapping or a list of mappings")
+                        .at(e.key_span, "nothing to merge"),
+                ),
+            }
+        }
+        seen.remove(MERGE_KEY);
+        for m in merged {
+            for e in m {
+                if !seen.contains_key(&e.key) {
+                    seen.insert(e.key.clone(), e.key_span);
+                    own.push(e);
+                }
+            }
+        }
+        own
     }
 
     fn scalar(
@@ -667,6 +713,22 @@ mod tests {
         }
         let err = parse(&block, 0).expect_err("deep");
         assert_eq!(err[0].code, "yaml-too-deep", "{}", err[0].message);
+    }
+
+    #[test]
+    fn merge_keys_fill_in_what_is_not_set() {
+        let n = doc("base: &b {type: t, size: 1}\nx:\n  <<: *b\n  size: 2\n");
+        let x = &n.get("x").expect("x").value;
+        assert_eq!(
+            x.get("size").map(|e| &e.value.kind),
+            Some(&NodeKind::Int(2))
+        );
+        assert_eq!(
+            x.get("type").map(|e| &e.value.kind),
+            Some(&NodeKind::Str("t".into()))
+        );
+        assert!(x.get("<<").is_none());
+        assert!(parse("x: {<<: 1}\n", 0).is_err());
     }
 
     #[test]
