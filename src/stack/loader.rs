@@ -96,7 +96,7 @@ impl Loader<'_> {
             }
         }
         let mut addresses = Vec::new();
-        for i in self.module_order(&modules, scope) {
+        for i in self.module_order(&modules) {
             let m = &modules[i];
             if scope.modules.get(&m.name).and_then(|s| s.enabled) == Some(false) {
                 continue;
@@ -201,7 +201,7 @@ impl Loader<'_> {
 
     /// Orders sibling module instances so that one whose inputs or `depends_on` name another
     /// comes after it. Instances in a cycle are reported and left out.
-    fn module_order(&mut self, modules: &[RawModule], scope: &mut Scope) -> Vec<usize> {
+    fn module_order(&mut self, modules: &[RawModule]) -> Vec<usize> {
         let index: HashMap<&str, usize> = modules
             .iter()
             .enumerate()
@@ -247,46 +247,60 @@ impl Loader<'_> {
             }
         }
         if order.len() < modules.len() {
-            // Walk from the first left-over instance until a name repeats: that is the cycle.
-            let start = (0..modules.len()).find(|&i| !done[i]).unwrap_or(0);
-            let mut path = vec![start];
-            let mut at = start;
-            while let Some(&next) = deps[at].iter().find(|&&d| !done[d]) {
-                if let Some(pos) = path.iter().position(|&p| p == next) {
-                    path.drain(..pos);
-                    path.push(next);
-                    break;
-                }
-                path.push(next);
-                at = next;
-            }
-            let chain: Vec<String> = path
-                .iter()
-                .map(|&i| format!("module.{}", modules[i].name))
-                .collect();
-            let mut d = Diagnostic::new(
-                "module-cycle",
-                format!(
-                    "module instances depend on each other: {}",
-                    chain.join(" → ")
-                ),
-            )
-            .at(modules[start].span, "part of the cycle");
-            for &i in path.iter().skip(1) {
-                if i != start {
-                    d = d.also(modules[i].span, "part of the cycle");
-                }
-            }
-            self.diags.push(d);
-            for (i, m) in modules.iter().enumerate() {
-                if !done[i] {
-                    if let Some(slot) = scope.modules.get_mut(&m.name) {
-                        slot.outputs = None;
-                    }
-                }
-            }
+            self.report_module_cycle(modules, &deps, &done);
         }
         order
+    }
+
+    /// Reports one cycle among the instances left over by the ordering (each of them waits for
+    /// another left-over one, so walking "waits for" links must meet a repeat).
+    fn report_module_cycle(
+        &mut self,
+        modules: &[RawModule],
+        deps: &[BTreeSet<usize>],
+        done: &[bool],
+    ) {
+        let Some(start) = (0..modules.len()).find(|&i| !done[i]) else {
+            return;
+        };
+        let mut position: Vec<Option<usize>> = vec![None; modules.len()];
+        let mut path = vec![start];
+        position[start] = Some(0);
+        let mut at = start;
+        while let Some(&next) = deps[at].iter().find(|&&d| !done[d]) {
+            if let Some(pos) = position[next] {
+                path.drain(..pos);
+                path.push(next);
+                break;
+            }
+            position[next] = Some(path.len());
+            path.push(next);
+            at = next;
+        }
+        const SHOWN: usize = 10;
+        let mut chain: Vec<String> = path
+            .iter()
+            .take(SHOWN)
+            .map(|&i| format!("module.{}", modules[i].name))
+            .collect();
+        if path.len() > SHOWN {
+            chain.push(format!("... ({} instances in all)", path.len() - 1));
+        }
+        let first = path[0];
+        let mut d = Diagnostic::new(
+            "module-cycle",
+            format!(
+                "module instances depend on each other: {}",
+                chain.join(" → ")
+            ),
+        )
+        .at(modules[first].span, "part of the cycle");
+        for &i in path.iter().skip(1).take(SHOWN) {
+            if i != first {
+                d = d.also(modules[i].span, "part of the cycle");
+            }
+        }
+        self.diags.push(d);
     }
 
     fn resource_decl(

@@ -230,16 +230,19 @@ impl Loader<'_> {
                     }
                 },
                 None => {
-                    // Known only after apply: a string template can still be type-checked.
-                    if let Expr::Template(parts, _) = &expr {
-                        let is_string =
-                            parts.len() > 1 || !matches!(parts.as_slice(), [TemplatePart::Ref(_)]);
-                        if is_string && decl.ty.coerce(Value::string("")).is_err() {
+                    // Known only after apply: its shape can still be type-checked.
+                    if let Some(found) = shape(&expr) {
+                        let sample = match found {
+                            "string" => Value::string(""),
+                            "list" => Value::List(Vec::new()),
+                            _ => Value::map(),
+                        };
+                        if decl.ty.coerce(sample).is_err() {
                             self.diags.push(
                                 Diagnostic::new(
                                     "invalid-module-input",
                                     format!(
-                                        "wrong type for {what}: expected {}, found string",
+                                        "wrong type for {what}: expected {}, found {found}",
                                         decl.ty
                                     ),
                                 )
@@ -536,6 +539,20 @@ impl Loader<'_> {
             }
         }
         ok.then_some(body)
+    }
+}
+
+/// What an expression with references is sure to produce: a string (a template with text), a
+/// list or a map; `None` for a single reference (any type).
+fn shape(e: &Expr) -> Option<&'static str> {
+    match e {
+        Expr::Template(parts, _) => match parts.as_slice() {
+            [TemplatePart::Ref(_)] => None,
+            _ => Some("string"),
+        },
+        Expr::List(..) => Some("list"),
+        Expr::Map(..) => Some("map"),
+        Expr::Literal(..) => None,
     }
 }
 
