@@ -3,7 +3,7 @@
 
 use super::hints::Hints;
 use super::{
-    loader, modules, parse, scope, source, variables, yaml, BackendDecl, Expr, LoadOptions,
+    loader, module_def, parse, scope, source, variables, yaml, BackendDecl, Expr, LoadOptions,
     OutputDecl, ProviderDecl, Stack,
 };
 use crate::diag::{Diagnostic, Diagnostics, SourceMap, Span};
@@ -38,11 +38,11 @@ pub fn build(path: &Path, text: &str, options: &LoadOptions) -> Result<Stack, Di
     let hints = Hints::default();
     let computed = variables::compute(&raw.variables, options, &mut sources, &hints, &mut diags);
     let modules_dir = match &options.modules_dir {
-        Some(p) => Some(modules::ModulesDir {
+        Some(p) => Some(module_def::ModulesDir {
             path: p.clone(),
             display: p.display().to_string(),
         }),
-        None => modules::find_modules_dir(path),
+        None => module_def::find_modules_dir(path),
     };
     let mut loader = loader::Loader {
         sources,

@@ -3,7 +3,8 @@
 //! enabled resource and data source resolved into a [`ResourceDecl`].
 
 use super::hints::{listing, Hints};
-use super::modules::{Link, ModuleDef, ModulesDir};
+use super::module_def::{ModuleDef, ModulesDir};
+use super::modules::Link;
 use super::parse::{RawBody, RawModule, RawResource};
 use super::resolve::{known_value, Resolver};
 use super::scope::{Declared, ModuleSlot, Scope};

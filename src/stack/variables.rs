@@ -4,7 +4,7 @@
 
 use super::fields::{expect_map, to_value};
 use super::hints::Hints;
-use super::parse::RawVar;
+use super::parse_vars::RawVar;
 use super::types::Type;
 use super::{source, yaml, Expr, LoadOptions, VariableValue};
 use crate::diag::{Diagnostic, SourceMap, Span};
