@@ -53,6 +53,58 @@ impl SourceFile {
     }
 }
 
+/// Snippets read only a window of lines around the span: miette's own reader walks the whole
+/// file byte by byte for every label, which is slow for large files with many problems.
+impl miette::SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let bytes = self.text.as_bytes();
+        let start = span.offset().min(bytes.len());
+        let end = (span.offset() + span.len()).min(bytes.len());
+        // From the start of the line `before + 1` lines above the span...
+        let mut ws = start;
+        for _ in 0..=before {
+            match bytes[..ws].iter().rposition(|&b| b == b'\n') {
+                Some(i) => ws = i,
+                None => {
+                    ws = 0;
+                    break;
+                }
+            }
+        }
+        if ws > 0 {
+            ws += 1;
+        }
+        // ...to the end of the line `after + 1` lines below it.
+        let mut we = end;
+        for _ in 0..=after {
+            match bytes[we..].iter().position(|&b| b == b'\n') {
+                Some(i) => we += i + 1,
+                None => {
+                    we = bytes.len();
+                    break;
+                }
+            }
+        }
+        let lines_before = bytes[..ws].iter().filter(|&&b| b == b'\n').count();
+        let window = &bytes[ws..we];
+        let local = miette::SourceSpan::new((start - ws).into(), end - start);
+        let inner = window.read_span(&local, before, after)?;
+        let offset = inner.span().offset() + ws;
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            miette::SourceSpan::new(offset.into(), inner.span().len()),
+            inner.line() + lines_before,
+            inner.column(),
+            inner.line_count() + lines_before,
+        )))
+    }
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
@@ -135,6 +187,10 @@ impl Diagnostic {
     }
 }
 
+/// Most diagnostics rendered in one report: each costs a scan of its file, and hundreds of
+/// problems are better fixed from the first few anyway.
+const MAX_RENDERED: usize = 50;
+
 /// A set of diagnostics with the sources they point into. This is the error type of every
 /// stage that reads stack files.
 #[derive(Debug, Clone, Default)]
@@ -164,7 +220,7 @@ impl Diagnostics {
         })
         .with_width(120);
         let mut out = String::new();
-        for item in &self.items {
+        for item in self.items.iter().take(MAX_RENDERED) {
             let report = Rendered {
                 item,
                 sources: &self.sources,
@@ -175,6 +231,12 @@ impl Diagnostics {
             out.push('\n');
         }
         let n = self.items.len();
+        if n > MAX_RENDERED {
+            out.push_str(&format!(
+                "... and {} more problems not shown (fix these first).\n",
+                n - MAX_RENDERED
+            ));
+        }
         if n > 1 {
             out.push_str(&format!("{n} problems found.\n"));
         }
@@ -184,7 +246,7 @@ impl Diagnostics {
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for item in &self.items {
+        for item in self.items.iter().take(MAX_RENDERED) {
             writeln!(
                 f,
                 "{}",
@@ -192,6 +254,13 @@ impl fmt::Display for Diagnostics {
                     item,
                     sources: &self.sources
                 }
+            )?;
+        }
+        if self.items.len() > MAX_RENDERED {
+            writeln!(
+                f,
+                "... and {} more problems",
+                self.items.len() - MAX_RENDERED
             )?;
         }
         Ok(())
@@ -243,7 +312,7 @@ impl miette::Diagnostic for Rendered<'_> {
             // `file:line:col` in the heading still says where.
             return None;
         }
-        Some(&file.text as &dyn miette::SourceCode)
+        Some(file as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
@@ -295,4 +364,43 @@ pub fn did_you_mean<'a>(
         }
     }
     best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_show_the_right_lines_of_large_files() {
+        let mut text = String::new();
+        for i in 1..=2000 {
+            text.push_str(&format!("line{i}: value\n"));
+        }
+        let mut sources = SourceMap::default();
+        let file = sources.add("big.yaml", text.as_str());
+        let at = text.find("line1500:").expect("line 1500");
+        let d = Diagnostics::single(
+            Arc::new(sources),
+            Diagnostic::new("test", "here").at(Span::new(file, at, at + 8), "this one"),
+        );
+        let out = d.render(false);
+        assert!(out.contains("big.yaml:1500:1: here"), "{out}");
+        assert!(out.contains("1499 │ line1499: value"), "{out}");
+        assert!(out.contains("1500 │ line1500: value"), "{out}");
+        assert!(out.contains("1501 │ line1501: value"), "{out}");
+    }
+
+    #[test]
+    fn huge_lines_and_many_problems_are_cut_short() {
+        let text = format!("a: {}\n", "x".repeat(1000));
+        let mut sources = SourceMap::default();
+        let file = sources.add("wide.yaml", text.as_str());
+        let items = (0..60)
+            .map(|_| Diagnostic::new("test", "wide").at(Span::new(file, 500, 501), "x"))
+            .collect();
+        let out = Diagnostics::new(Arc::new(sources), items).render(false);
+        assert!(!out.contains(&"x".repeat(1000)));
+        assert!(out.contains("... and 10 more problems not shown"), "{out}");
+        assert!(out.contains("60 problems found."));
+    }
 }

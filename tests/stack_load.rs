@@ -725,3 +725,10 @@ fn the_documented_example_is_valid() {
     assert!(stack::check(&s, &Registry::builtin()).is_empty());
     assert!(s.resource("module.app.config").is_some());
 }
+
+#[test]
+fn a_loaded_stack_can_cross_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Stack>();
+    shareable::<Diagnostics>();
+}

@@ -1,8 +1,9 @@
 //! Assembling a [`Stack`] from a stack file's text: parse, compute variables, load the root
 //! scope (modules expanded), then outputs, provider blocks and the backend.
 
+use super::hints::Hints;
 use super::{
-    loader, modules, parse, scope, source, variables, yaml, BackendDecl, Expr, LoadOptions,
+    loader, module_def, parse, scope, source, variables, yaml, BackendDecl, Expr, LoadOptions,
     OutputDecl, ProviderDecl, Stack,
 };
 use crate::diag::{Diagnostic, Diagnostics, SourceMap, Span};
@@ -34,13 +35,14 @@ pub fn build(path: &Path, text: &str, options: &LoadOptions) -> Result<Stack, Di
         }
         None => String::new(),
     };
-    let computed = variables::compute(&raw.variables, options, &mut sources, &mut diags);
+    let hints = Hints::default();
+    let computed = variables::compute(&raw.variables, options, &mut sources, &hints, &mut diags);
     let modules_dir = match &options.modules_dir {
-        Some(p) => Some(modules::ModulesDir {
+        Some(p) => Some(module_def::ModulesDir {
             path: p.clone(),
             display: p.display().to_string(),
         }),
-        None => modules::find_modules_dir(path),
+        None => module_def::find_modules_dir(path),
     };
     let mut loader = loader::Loader {
         sources,
@@ -56,6 +58,8 @@ pub fn build(path: &Path, text: &str, options: &LoadOptions) -> Result<Stack, Di
         implicit_providers: BTreeMap::new(),
         resources: Vec::new(),
         defs: HashMap::new(),
+        hints,
+        module_names: None,
     };
     let mut root_scope = scope::Scope::new(String::new(), Vec::new(), scope::ValueRoot::Var);
     root_scope.values = computed.scope_values;

@@ -60,7 +60,12 @@ impl<'a> Locator<'a> {
                     self.span.start as usize + start + text.len(),
                 )
             }
-            _ => self.span,
+            _ => {
+                // Not in the source as written (escapes): later pieces will not be found either,
+                // so stop searching (each search would scan the rest of the scalar).
+                self.cursor.set(self.raw.len());
+                self.span
+            }
         }
     }
 }

@@ -2,7 +2,9 @@
 //! claimed once, `enabled` evaluated, module instances expanded in dependency order, then each
 //! enabled resource and data source resolved into a [`ResourceDecl`].
 
-use super::modules::{Link, ModuleDef, ModulesDir};
+use super::hints::{listing, Hints};
+use super::module_def::{ModuleDef, ModulesDir};
+use super::modules::Link;
 use super::parse::{RawBody, RawModule, RawResource};
 use super::resolve::{known_value, Resolver};
 use super::scope::{Declared, ModuleSlot, Scope};
@@ -29,6 +31,10 @@ pub struct Loader<'o> {
     pub resources: Vec<ResourceDecl>,
     /// Module definitions by canonical directory; `None` when broken (reported once).
     pub defs: HashMap<PathBuf, Option<Rc<ModuleDef>>>,
+    /// The budget for "did you mean" hints.
+    pub hints: Hints,
+    /// Names of the module directories, listed on first need.
+    pub module_names: Option<Vec<String>>,
 }
 
 impl Loader<'_> {
@@ -91,7 +97,7 @@ impl Loader<'_> {
             }
         }
         let mut addresses = Vec::new();
-        for i in self.module_order(&modules, scope) {
+        for i in self.module_order(&modules) {
             let m = &modules[i];
             if scope.modules.get(&m.name).and_then(|s| s.enabled) == Some(false) {
                 continue;
@@ -123,17 +129,22 @@ impl Loader<'_> {
         scope: &Scope,
     ) -> bool {
         if let Some(first) = claimed.get(name) {
-            let mut d = Diagnostic::new(
+            let d = Diagnostic::new(
                 "duplicate-name",
                 format!("duplicate name `{name}` in {}", scope.describe()),
             )
             .at(span, "defined again here")
             .also(*first, "first defined here");
-            d = d.help(format!(
-                "resources, data sources and modules of one scope share names; the first `{name}` is at {}",
-                self.sources.location(*first)
-            ));
-            self.diags.push(d);
+            let share = "resources, data sources and modules of one scope share names";
+            self.diags.push(if first.file == span.file {
+                d.help(share)
+            } else {
+                // The label of the first definition is not shown from another file.
+                d.help(format!(
+                    "{share}; the first `{name}` is at {}",
+                    self.sources.location(*first)
+                ))
+            });
             return false;
         }
         claimed.insert(name.to_string(), span);
@@ -146,6 +157,7 @@ impl Loader<'_> {
             scope,
             env: self.env,
             sources: &self.sources,
+            hints: &self.hints,
         }
     }
 
@@ -190,7 +202,7 @@ impl Loader<'_> {
 
     /// Orders sibling module instances so that one whose inputs or `depends_on` name another
     /// comes after it. Instances in a cycle are reported and left out.
-    fn module_order(&mut self, modules: &[RawModule], scope: &mut Scope) -> Vec<usize> {
+    fn module_order(&mut self, modules: &[RawModule]) -> Vec<usize> {
         let index: HashMap<&str, usize> = modules
             .iter()
             .enumerate()
@@ -214,59 +226,82 @@ impl Loader<'_> {
                     .collect()
             })
             .collect();
+        // Kahn's algorithm, taking the first ready instance in source order each time.
+        let mut waiting: Vec<usize> = deps.iter().map(BTreeSet::len).collect();
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); modules.len()];
+        for (i, ds) in deps.iter().enumerate() {
+            for &d in ds {
+                users[d].push(i);
+            }
+        }
+        let mut ready: BTreeSet<usize> = (0..modules.len()).filter(|&i| waiting[i] == 0).collect();
         let mut done = vec![false; modules.len()];
         let mut order = Vec::with_capacity(modules.len());
-        loop {
-            let next = (0..modules.len()).find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]));
-            match next {
-                Some(i) => {
-                    done[i] = true;
-                    order.push(i);
+        while let Some(i) = ready.pop_first() {
+            done[i] = true;
+            order.push(i);
+            for &u in &users[i] {
+                waiting[u] -= 1;
+                if waiting[u] == 0 {
+                    ready.insert(u);
                 }
-                None => break,
             }
         }
         if order.len() < modules.len() {
-            // Walk from the first left-over instance until a name repeats: that is the cycle.
-            let start = (0..modules.len()).find(|&i| !done[i]).unwrap_or(0);
-            let mut path = vec![start];
-            let mut at = start;
-            while let Some(&next) = deps[at].iter().find(|&&d| !done[d]) {
-                if let Some(pos) = path.iter().position(|&p| p == next) {
-                    path.drain(..pos);
-                    path.push(next);
-                    break;
-                }
-                path.push(next);
-                at = next;
-            }
-            let chain: Vec<String> = path
-                .iter()
-                .map(|&i| format!("module.{}", modules[i].name))
-                .collect();
-            let mut d = Diagnostic::new(
-                "module-cycle",
-                format!(
-                    "module instances depend on each other: {}",
-                    chain.join(" → ")
-                ),
-            )
-            .at(modules[start].span, "part of the cycle");
-            for &i in path.iter().skip(1) {
-                if i != start {
-                    d = d.also(modules[i].span, "part of the cycle");
-                }
-            }
-            self.diags.push(d);
-            for (i, m) in modules.iter().enumerate() {
-                if !done[i] {
-                    if let Some(slot) = scope.modules.get_mut(&m.name) {
-                        slot.outputs = None;
-                    }
-                }
-            }
+            self.report_module_cycle(modules, &deps, &done);
         }
         order
+    }
+
+    /// Reports one cycle among the instances left over by the ordering (each of them waits for
+    /// another left-over one, so walking "waits for" links must meet a repeat).
+    fn report_module_cycle(
+        &mut self,
+        modules: &[RawModule],
+        deps: &[BTreeSet<usize>],
+        done: &[bool],
+    ) {
+        let Some(start) = (0..modules.len()).find(|&i| !done[i]) else {
+            return;
+        };
+        let mut position: Vec<Option<usize>> = vec![None; modules.len()];
+        let mut path = vec![start];
+        position[start] = Some(0);
+        let mut at = start;
+        while let Some(&next) = deps[at].iter().find(|&&d| !done[d]) {
+            if let Some(pos) = position[next] {
+                path.drain(..pos);
+                path.push(next);
+                break;
+            }
+            position[next] = Some(path.len());
+            path.push(next);
+            at = next;
+        }
+        const SHOWN: usize = 10;
+        let mut chain: Vec<String> = path
+            .iter()
+            .take(SHOWN)
+            .map(|&i| format!("module.{}", modules[i].name))
+            .collect();
+        if path.len() > SHOWN {
+            chain.push(format!("... ({} instances in all)", path.len() - 1));
+        }
+        let first = path[0];
+        let mut d = Diagnostic::new(
+            "module-cycle",
+            format!(
+                "module instances depend on each other: {}",
+                chain.join(" → ")
+            ),
+        )
+        .at(modules[first].span, "part of the cycle");
+        for &i in path.iter().skip(1).take(SHOWN) {
+            if i != first {
+                d = d.also(modules[i].span, "part of the cycle");
+            }
+        }
+        self.diags.push(d);
     }
 
     fn resource_decl(
@@ -301,7 +336,10 @@ impl Loader<'_> {
                     )
                     .at(span, "not declared under `providers:`");
                     self.diags.push(
-                        match did_you_mean(&p, self.provider_keys.keys().map(String::as_str)) {
+                        match self
+                            .hints
+                            .nearest(&p, self.provider_keys.keys().map(String::as_str))
+                        {
                             Some(h) => d.help(h),
                             None => {
                                 d.help(format!("declare it: providers: {{{p}: {{type: ...}}}}"))
@@ -380,11 +418,6 @@ impl Loader<'_> {
     }
 
     fn unknown_dep(&self, text: &str, span: Span, scope: &Scope) -> Diagnostic {
-        let names: Vec<String> = scope
-            .reference_names()
-            .into_iter()
-            .filter(|n| !n.starts_with("var.") && !n.starts_with("input."))
-            .collect();
         let d = Diagnostic::new(
             "unknown-reference",
             format!(
@@ -393,6 +426,14 @@ impl Loader<'_> {
             ),
         )
         .at(span, "unknown name");
+        if !self.hints.allow(2 * scope.name_count()) {
+            return d;
+        }
+        let names: Vec<String> = scope
+            .reference_names()
+            .into_iter()
+            .filter(|n| !n.starts_with("var.") && !n.starts_with("input."))
+            .collect();
         match did_you_mean(text, names.iter().map(String::as_str)) {
             Some(h) => d.help(h),
             None if names.is_empty() => d.help(
@@ -401,7 +442,7 @@ impl Loader<'_> {
             None => d.help(format!(
                 "names in {}: {}",
                 scope.describe(),
-                names.join(", ")
+                listing(names.iter().map(String::as_str), names.len())
             )),
         }
     }

@@ -1,25 +1,29 @@
 //! The stack language: YAML with source positions, `${...}` expressions, typed variables and
 //! modules, loaded into a [`Stack`] whose only open references are resource attributes.
 //!
-//! Stages: [`source`] (whole-file guards) → [`yaml`] (spanned tree) → [`parse`] (sections,
-//! unknown keys) → [`variables`] (final values) → [`loader`] + [`modules`] (scopes, tera
-//! expansion) with [`resolve`] (references → absolute addresses). [`check`] then validates the
-//! loaded stack against provider schemas.
+//! Stages: `source` (whole-file guards) → `yaml` (spanned tree) → `parse` (sections,
+//! unknown keys) → `variables` (final values) → `loader` with `modules` and
+//! `module_def` (scopes, tera expansion) and `resolve` (references → absolute addresses);
+//! `build` assembles the [`Stack`]. [`check`] then validates it against provider schemas.
 
 mod build;
 mod check;
 mod expr;
 mod fields;
+mod hints;
 mod loader;
 mod model;
+mod module_def;
 mod modules;
 mod parse;
+mod parse_vars;
 mod resolve;
 mod scope;
 mod source;
 mod types;
 mod variables;
 mod yaml;
+mod yaml_scalar;
 
 pub use check::check;
 pub use model::*;

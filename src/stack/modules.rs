@@ -1,30 +1,22 @@
-//! Module instances: finding the module directory, reading `module.yaml`, checking the inputs
-//! an instance passes, rendering the tera templates and loading what they produce as a nested
-//! scope whose outputs the parent can refer to.
+//! Module instances: checking the inputs an instance passes, rendering the module's tera
+//! templates for it and loading what they produce as a nested scope whose outputs the parent
+//! can refer to.
 
-use super::fields::to_value;
+use super::hints::listing;
 use super::loader::Loader;
-use super::parse::{self, RawBody, RawModule, RawModuleDef};
+use super::module_def::{error_chain, ModuleDef};
+use super::parse::{self, RawBody, RawModule};
 use super::resolve::known_value;
 use super::scope::{Scope, ValueRoot};
 use super::variables::check_value;
 use super::{source, yaml, Expr, TemplatePart};
-use crate::diag::{did_you_mean, Diagnostic, Span};
+use crate::diag::{Diagnostic, Span};
 use mlstack_provider_api::Value;
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
-use std::rc::Rc;
+use std::path::{Path, PathBuf};
 
 /// Deepest nesting of module instances.
 pub const MAX_MODULE_DEPTH: usize = 16;
-
-/// Where module directories live.
-#[derive(Debug, Clone)]
-pub struct ModulesDir {
-    pub path: PathBuf,
-    /// As shown in diagnostics (relative when the stack path was).
-    pub display: String,
-}
 
 /// One step of the chain of module instances being expanded (to detect recursion).
 #[derive(Debug, Clone)]
@@ -32,56 +24,6 @@ pub struct Link {
     pub dir: PathBuf,
     pub address: String,
     pub source: String,
-}
-
-/// A loaded module definition, shared by all its instances.
-pub struct ModuleDef {
-    pub dir: PathBuf,
-    pub display: String,
-    pub def: RawModuleDef,
-    /// Checked defaults of inputs (`None` when the default is broken).
-    pub defaults: BTreeMap<String, Option<Value>>,
-    pub tera: tera::Tera,
-    /// Templates to render, in order.
-    pub render: Vec<String>,
-}
-
-/// Finds `modules/` beside the stack file or in up to three parent directories.
-pub fn find_modules_dir(stack: &Path) -> Option<ModulesDir> {
-    let mut dir = stack.parent().map(Path::to_path_buf).unwrap_or_default();
-    for _ in 0..4 {
-        let candidate = dir.join("modules");
-        if candidate.is_dir() {
-            return Some(ModulesDir {
-                display: normalize(&candidate).display().to_string(),
-                path: candidate,
-            });
-        }
-        dir = dir.join("..");
-    }
-    None
-}
-
-/// Removes `.` and `name/..` lexically (for display only).
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
-                    out.pop();
-                } else {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
 }
 
 impl Loader<'_> {
@@ -186,14 +128,19 @@ impl Loader<'_> {
                     format!("{address} has no input `{}`", entry.key),
                 )
                 .at(entry.key_span, "undeclared input");
-                self.diags
-                    .push(match did_you_mean(&entry.key, names.iter().copied()) {
+                self.diags.push(
+                    match self.hints.nearest(&entry.key, names.iter().copied()) {
                         Some(h) => d.help(h),
                         None if names.is_empty() => {
                             d.help(format!("module `{}` declares no inputs", def.display))
                         }
-                        None => d.help(format!("inputs of {}: {}", def.display, names.join(", "))),
-                    });
+                        None => d.help(format!(
+                            "inputs of {}: {}",
+                            def.display,
+                            listing(names.iter().copied(), names.len())
+                        )),
+                    },
+                );
                 ok = false;
                 continue;
             };
@@ -224,16 +171,19 @@ impl Loader<'_> {
                     }
                 },
                 None => {
-                    // Known only after apply: a string template can still be type-checked.
-                    if let Expr::Template(parts, _) = &expr {
-                        let is_string =
-                            parts.len() > 1 || !matches!(parts.as_slice(), [TemplatePart::Ref(_)]);
-                        if is_string && decl.ty.coerce(Value::string("")).is_err() {
+                    // Known only after apply: its shape can still be type-checked.
+                    if let Some(found) = shape(&expr) {
+                        let sample = match found {
+                            "string" => Value::string(""),
+                            "list" => Value::List(Vec::new()),
+                            _ => Value::map(),
+                        };
+                        if decl.ty.coerce(sample).is_err() {
                             self.diags.push(
                                 Diagnostic::new(
                                     "invalid-module-input",
                                     format!(
-                                        "wrong type for {what}: expected {}, found string",
+                                        "wrong type for {what}: expected {}, found {found}",
                                         decl.ty
                                     ),
                                 )
@@ -280,175 +230,6 @@ impl Loader<'_> {
             }
         }
         ok.then_some(values)
-    }
-
-    /// Finds and loads a module definition (cached per directory).
-    fn module_def(&mut self, source: &str, span: Span, base_dir: &Path) -> Option<Rc<ModuleDef>> {
-        let relative = source.starts_with("./") || source.starts_with("../");
-        let (dir, display) = if relative {
-            let dir = base_dir.join(source);
-            (dir.clone(), normalize(&dir).display().to_string())
-        } else {
-            let Some(md) = &self.modules_dir else {
-                self.diags.push(
-                    Diagnostic::new(
-                        "module-not-found",
-                        format!("module source `{source}` not found: there is no modules/ directory"),
-                    )
-                    .at(span, "not found")
-                    .help("put modules in `modules/` beside the stack file (or up to three directories above), or use a path starting with ./"),
-                );
-                return None;
-            };
-            (
-                md.path.join(source),
-                format!("{}/{source}", md.display.trim_end_matches('/')),
-            )
-        };
-        let canonical = match std::fs::canonicalize(&dir) {
-            Ok(c) if c.join("module.yaml").is_file() => c,
-            found => {
-                let why = if found.is_ok() {
-                    format!("`{display}` has no module.yaml")
-                } else {
-                    format!("no directory `{display}`")
-                };
-                let d = Diagnostic::new(
-                    "module-not-found",
-                    format!("module source `{source}` not found: {why}"),
-                )
-                .at(span, "not found");
-                let names = if relative {
-                    Vec::new()
-                } else {
-                    self.modules_dir
-                        .as_ref()
-                        .map(|md| list_module_dirs(&md.path))
-                        .unwrap_or_default()
-                };
-                self.diags.push(
-                    match did_you_mean(source, names.iter().map(String::as_str)) {
-                        Some(h) => d.help(h),
-                        None if names.is_empty() => d,
-                        None => d.help(format!("modules: {}", names.join(", "))),
-                    },
-                );
-                return None;
-            }
-        };
-        if let Some(cached) = self.defs.get(&canonical) {
-            return cached.clone();
-        }
-        let def = self.read_module_def(canonical.clone(), display);
-        self.defs.insert(canonical, def.clone());
-        def
-    }
-
-    fn read_module_def(&mut self, dir: PathBuf, display: String) -> Option<Rc<ModuleDef>> {
-        let before = self.diags.len();
-        let yaml_path = dir.join("module.yaml");
-        let text = match source::read(&yaml_path, "module file") {
-            Ok(t) => t,
-            Err(d) => {
-                self.diags.push(*d);
-                return None;
-            }
-        };
-        let file = self
-            .sources
-            .add(format!("{display}/module.yaml"), text.as_str());
-        let def = match yaml::parse_lenient(&text, file, &mut self.diags) {
-            Ok(Some(root)) => parse::module_def(root, &mut self.diags),
-            Ok(None) => RawModuleDef::default(),
-            Err(()) => return None,
-        };
-        let mut defaults = BTreeMap::new();
-        for decl in &def.inputs {
-            if let Some(node) = &decl.default {
-                let checked = match check_value(decl, to_value(node)) {
-                    Ok(v) => Some(v),
-                    Err(p) => {
-                        self.diags.push(p.diagnostic(
-                            "wrong-type",
-                            "validation-failed",
-                            &format!("the default of input `{}`", decl.name),
-                            Some(node.span),
-                        ));
-                        None
-                    }
-                };
-                defaults.insert(decl.name.clone(), checked);
-            }
-        }
-        let mut tera = tera::Tera::default();
-        let mut all = Vec::new();
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".tera") && entry.path().is_file() {
-                    all.push(name);
-                }
-            }
-        }
-        all.sort();
-        for name in &all {
-            let path = dir.join(name);
-            let text = match source::read(&path, "module template") {
-                Ok(t) => t,
-                Err(d) => {
-                    self.diags.push(*d);
-                    continue;
-                }
-            };
-            let file = self.sources.add(format!("{display}/{name}"), text.as_str());
-            if let Err(e) = tera.add_raw_template(name, &text) {
-                self.diags.push(
-                    Diagnostic::new(
-                        "template-error",
-                        format!(
-                            "template `{display}/{name}` does not parse: {}",
-                            error_chain(&e)
-                        ),
-                    )
-                    .at(Span::new(file, 0, 0), "in this template"),
-                );
-            }
-        }
-        let render = match &def.templates {
-            Some(listed) => {
-                for (name, span) in listed {
-                    if !all.contains(name) {
-                        let d = Diagnostic::new(
-                            "template-error",
-                            format!("template `{name}` not found in `{display}`"),
-                        )
-                        .at(*span, "no such file");
-                        self.diags
-                            .push(match did_you_mean(name, all.iter().map(String::as_str)) {
-                                Some(h) => d.help(h),
-                                None => d,
-                            });
-                    }
-                }
-                listed.iter().map(|(n, _)| n.clone()).collect()
-            }
-            None => all
-                .iter()
-                .filter(|n| n.ends_with(".yaml.tera"))
-                .cloned()
-                .collect(),
-        };
-        if self.diags.len() > before {
-            return None;
-        }
-        Some(Rc::new(ModuleDef {
-            dir,
-            display,
-            def,
-            defaults,
-            tera,
-            render,
-        }))
     }
 
     /// Renders every template of a module for one instance and parses the results.
@@ -501,6 +282,20 @@ impl Loader<'_> {
                     continue;
                 }
             };
+            if text.len() as u64 > source::MAX_FILE_BYTES {
+                self.diags.push(
+                    Diagnostic::new(
+                        "template-error",
+                        format!(
+                            "template `{}/{name}` rendered more than 10 MiB for {address}",
+                            def.display
+                        ),
+                    )
+                    .at(source_span, "rendering this module failed"),
+                );
+                ok = false;
+                continue;
+            }
             let file = self.sources.add(
                 format!("{}/{name} (rendered for {address})", def.display),
                 text.as_str(),
@@ -519,6 +314,20 @@ impl Loader<'_> {
     }
 }
 
+/// What an expression with references is sure to produce: a string (a template with text), a
+/// list or a map; `None` for a single reference (any type).
+fn shape(e: &Expr) -> Option<&'static str> {
+    match e {
+        Expr::Template(parts, _) => match parts.as_slice() {
+            [TemplatePart::Ref(_)] => None,
+            _ => Some("string"),
+        },
+        Expr::List(..) => Some("list"),
+        Expr::Map(..) => Some("map"),
+        Expr::Literal(..) => None,
+    }
+}
+
 /// Marks a literal output value sensitive (references stay as they are: the provider's schema
 /// marks what they produce).
 fn mark_sensitive(e: Expr) -> Expr {
@@ -526,32 +335,4 @@ fn mark_sensitive(e: Expr) -> Expr {
         Expr::Literal(v, s) => Expr::Literal(v.into_sensitive(), s),
         other => other,
     }
-}
-
-fn list_module_dirs(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| e.path().join("module.yaml").is_file())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
-}
-
-/// A tera error with its causes, on one line.
-fn error_chain(e: &tera::Error) -> String {
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !msg.contains(&text) {
-            msg.push_str(": ");
-            msg.push_str(&text);
-        }
-        source = s.source();
-    }
-    msg.replace('\n', " ")
 }

@@ -4,6 +4,7 @@
 
 use super::expr::{has_template, parse_template, Locator, Piece, RawRef};
 use super::fields::to_value;
+use super::hints::{listing, Hints};
 use super::scope::{Scope, ValueRoot};
 use super::yaml::{Node, NodeKind};
 use super::{interpolate, Expr, Reference, TemplatePart};
@@ -16,6 +17,7 @@ pub struct Resolver<'a> {
     pub scope: &'a Scope,
     pub env: &'a BTreeMap<String, String>,
     pub sources: &'a SourceMap,
+    pub hints: &'a Hints,
 }
 
 /// The value of an expression that holds no references (known at load).
@@ -149,19 +151,18 @@ impl Resolver<'_> {
                 };
                 let d = Diagnostic::new(code, format!("undeclared {what} `{name}`"))
                     .at(r.span, format!("no {what} `{name}`"));
-                Err(Box::new(
-                    match did_you_mean(name, scope.values.keys().map(String::as_str)) {
-                        Some(h) => d.help(h),
-                        None if scope.root == ValueRoot::Var => d.help(format!(
-                            "declare it under `variables:` ({})",
-                            listing(scope.values.keys().map(|k| format!("var.{k}")))
-                        )),
-                        None => d.help(format!(
-                            "declare it under `inputs:` in module.yaml ({})",
-                            listing(scope.values.keys().map(|k| format!("input.{k}")))
-                        )),
+                let place = match scope.root {
+                    ValueRoot::Var => "under `variables:`",
+                    ValueRoot::Input => "under `inputs:` in module.yaml",
+                };
+                let names = || scope.values.keys().map(String::as_str);
+                Err(Box::new(match self.hints.nearest(name, names()) {
+                    Some(h) => d.help(h),
+                    None => match self.hints.listing(names()) {
+                        Some(l) => d.help(format!("declare it {place} (declared: {l})")),
+                        None => d.help(format!("declare it {place}")),
                     },
-                ))
+                }))
             }
             Some(None) => Ok(None),
             Some(Some(e)) => navigate(e.clone(), rest, r).map(Some),
@@ -260,7 +261,7 @@ impl Resolver<'_> {
                 .at(r.span, "name an output: module.NAME.OUTPUT")
                 .help(format!(
                     "outputs of module.{name}: {}",
-                    listing(outputs.keys().cloned())
+                    listing(outputs.keys().map(String::as_str), outputs.len())
                 )),
             ));
         };
@@ -272,11 +273,14 @@ impl Resolver<'_> {
                 )
                 .at(r.span, "unknown output");
                 Err(Box::new(
-                    match did_you_mean(output, outputs.keys().map(String::as_str)) {
+                    match self
+                        .hints
+                        .nearest(output, outputs.keys().map(String::as_str))
+                    {
                         Some(h) => d.help(h),
                         None => d.help(format!(
                             "outputs of module.{name}: {}",
-                            listing(outputs.keys().cloned())
+                            listing(outputs.keys().map(String::as_str), outputs.len())
                         )),
                     },
                 ))
@@ -288,7 +292,6 @@ impl Resolver<'_> {
 
     /// "unknown reference" with the nearest same-scope name and a listing.
     fn unknown(&self, r: &RawRef, name: &str, kind: &str) -> Diagnostic {
-        let names = self.scope.reference_names();
         let d = Diagnostic::new(
             "unknown-reference",
             format!(
@@ -297,6 +300,10 @@ impl Resolver<'_> {
             ),
         )
         .at(r.span, "unknown reference");
+        if !self.hints.allow(2 * self.scope.name_count()) {
+            return d;
+        }
+        let names = self.scope.reference_names();
         let bare = name.rsplit('.').next().unwrap_or(name);
         let hint = if kind == "resource" && self.scope.modules.contains_key(bare) {
             Some(format!("did you mean `module.{bare}.OUTPUT`?"))
@@ -313,7 +320,7 @@ impl Resolver<'_> {
             format!(
                 "names in {}: {}",
                 self.scope.describe(),
-                listing(names.into_iter())
+                listing(names.iter().map(String::as_str), names.len())
             )
         };
         match hint {
@@ -321,20 +328,6 @@ impl Resolver<'_> {
             None => d.help(listing),
         }
     }
-}
-
-/// Up to 12 names joined, with a count of the rest.
-fn listing(names: impl Iterator<Item = String>) -> String {
-    let all: Vec<String> = names.collect();
-    if all.is_empty() {
-        return "none".to_string();
-    }
-    let shown: Vec<&str> = all.iter().take(12).map(String::as_str).collect();
-    let mut out = shown.join(", ");
-    if all.len() > 12 {
-        out.push_str(&format!(" and {} more", all.len() - 12));
-    }
-    out
 }
 
 fn disabled(r: &RawRef, kind: &str, name: &str, span: Span) -> Diagnostic {

@@ -86,6 +86,11 @@ impl Scope {
         format!("{}data.{name}", self.prefix)
     }
 
+    /// How many names this scope declares (the cost of listing them).
+    pub fn name_count(&self) -> usize {
+        self.resources.len() + self.data.len() + self.modules.len() + self.values.len()
+    }
+
     /// Every name a reference may start with here, sorted, for "did you mean" and listings.
     pub fn reference_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.resources.keys().cloned().collect();

@@ -3,10 +3,11 @@
 //! sensitive value given outside the stack file never show its line.
 
 use super::fields::{expect_map, to_value};
-use super::parse::RawVar;
+use super::hints::Hints;
+use super::parse_vars::RawVar;
 use super::types::Type;
 use super::{source, yaml, Expr, LoadOptions, VariableValue};
-use crate::diag::{did_you_mean, Diagnostic, SourceMap, Span};
+use crate::diag::{Diagnostic, SourceMap, Span};
 use mlstack_provider_api::Value;
 use std::collections::BTreeMap;
 
@@ -91,6 +92,7 @@ pub fn compute(
     decls: &[RawVar],
     options: &LoadOptions,
     sources: &mut SourceMap,
+    hints: &Hints,
     diags: &mut Vec<Diagnostic>,
 ) -> Computed {
     let mut current: BTreeMap<&str, Candidate> = BTreeMap::new();
@@ -109,7 +111,7 @@ pub fn compute(
         }
     }
     for file in &options.var_files {
-        read_var_file(file, &by_name, &mut current, sources, diags);
+        read_var_file(file, &by_name, &mut current, sources, hints, diags);
     }
     for (name, text) in &options.vars {
         let Some(decl) = by_name.get(name.as_str()) else {
@@ -117,9 +119,9 @@ pub fn compute(
                 "undeclared-variable",
                 format!("undeclared variable `{name}` set with --var"),
             );
-            diags.push(match did_you_mean(name, by_name.keys().copied()) {
+            diags.push(match hints.nearest(name, by_name.keys().copied()) {
                 Some(h) => d.help(h),
-                None => d.help(declared_help(&by_name)),
+                None => d.help(declared_help(&by_name, hints)),
             });
             continue;
         };
@@ -210,12 +212,13 @@ fn finish(
     }
 }
 
-fn declared_help(by_name: &BTreeMap<&str, &RawVar>) -> String {
+fn declared_help(by_name: &BTreeMap<&str, &RawVar>, hints: &Hints) -> String {
     if by_name.is_empty() {
-        "the stack declares no variables; declare it under `variables:`".to_string()
-    } else {
-        let names: Vec<&str> = by_name.keys().copied().collect();
-        format!("declared variables: {}", names.join(", "))
+        return "the stack declares no variables; declare it under `variables:`".to_string();
+    }
+    match hints.listing(by_name.keys().copied()) {
+        Some(l) => format!("declared variables: {l}"),
+        None => "declare it under `variables:`".to_string(),
     }
 }
 
@@ -248,6 +251,7 @@ fn read_var_file<'d>(
     by_name: &BTreeMap<&'d str, &'d RawVar>,
     current: &mut BTreeMap<&'d str, Candidate>,
     sources: &mut SourceMap,
+    hints: &Hints,
     diags: &mut Vec<Diagnostic>,
 ) {
     let text = match source::read(path, "var file") {
@@ -273,9 +277,9 @@ fn read_var_file<'d>(
                 format!("undeclared variable `{}` in var file", e.key),
             )
             .at(e.key_span, "not declared in the stack");
-            diags.push(match did_you_mean(&e.key, by_name.keys().copied()) {
+            diags.push(match hints.nearest(&e.key, by_name.keys().copied()) {
                 Some(h) => d.help(h),
-                None => d.help(declared_help(by_name)),
+                None => d.help(declared_help(by_name, hints)),
             });
             continue;
         };

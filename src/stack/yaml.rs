@@ -2,12 +2,16 @@
 //! `saphyr-parser` events so hostile input (deep nesting, alias bombs) cannot exhaust the stack
 //! or the memory: nesting is capped, and so is the number of nodes aliases may copy.
 
+use super::yaml_scalar::resolve_plain;
 use crate::diag::{Diagnostic, FileId, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 use std::collections::HashMap;
 
 /// Deepest nesting of collections accepted (the tree is walked recursively later).
 pub const MAX_DEPTH: usize = 200;
+/// The YAML merge key.
+const MERGE_KEY: &str = "<<";
+
 /// Most nodes that aliases may copy in one file (a "billion laughs" stops here).
 pub const MAX_ALIAS_NODES: usize = 200_000;
 
@@ -312,10 +316,11 @@ impl Builder<'_> {
                 anchor,
                 count,
                 height,
+                seen,
                 ..
             } => (
                 Node {
-                    kind: NodeKind::Map(entries),
+                    kind: NodeKind::Map(self.merge_keys(entries, seen)),
                     span: collection_span(span, end),
                 },
                 anchor,
@@ -331,6 +336,48 @@ impl Builder<'_> {
             },
             anchor,
         )
+    }
+
+    /// Applies YAML merge keys (`<<: *defaults`, or a list of them): entries of the merged
+    /// mappings that the mapping does not set itself are added after its own.
+    fn merge_keys(&mut self, entries: Vec<Entry>, mut seen: HashMap<String, Span>) -> Vec<Entry> {
+        if !entries.iter().any(|e| e.key == MERGE_KEY) {
+            return entries;
+        }
+        let mut own = Vec::with_capacity(entries.len());
+        let mut merged = Vec::new();
+        for e in entries {
+            if e.key != MERGE_KEY {
+                own.push(e);
+                continue;
+            }
+            match e.value.kind {
+                NodeKind::Map(m) => merged.push(m),
+                NodeKind::Seq(items)
+                    if items.iter().all(|i| matches!(i.kind, NodeKind::Map(_))) =>
+                {
+                    for item in items {
+                        if let NodeKind::Map(m) = item.kind {
+                            merged.push(m);
+                        }
+                    }
+                }
+                _ => self.diags.push(
+                    Diagnostic::new("yaml-merge", "`<<` merges a mapping or a list of mappings")
+                        .at(e.key_span, "nothing to merge"),
+                ),
+            }
+        }
+        seen.remove(MERGE_KEY);
+        for m in merged {
+            for e in m {
+                if !seen.contains_key(&e.key) {
+                    seen.insert(e.key.clone(), e.key_span);
+                    own.push(e);
+                }
+            }
+        }
+        own
     }
 
     fn scalar(
@@ -531,94 +578,12 @@ fn collection_span(start: Span, end: Span) -> Span {
     }
 }
 
-/// Resolves a plain scalar with the YAML 1.2 core schema. `.inf` and `.nan` stay strings
-/// (JSON cannot hold them).
-pub fn resolve_plain(s: &str) -> NodeKind {
-    match s {
-        "" | "~" | "null" | "Null" | "NULL" => return NodeKind::Null,
-        "true" | "True" | "TRUE" => return NodeKind::Bool(true),
-        "false" | "False" | "FALSE" => return NodeKind::Bool(false),
-        _ => {}
-    }
-    if let Some(i) = parse_int(s) {
-        return NodeKind::Int(i);
-    }
-    if is_float(s) {
-        if let Ok(f) = s.parse::<f64>() {
-            if f.is_finite() {
-                return NodeKind::Float(f);
-            }
-        }
-    }
-    NodeKind::Str(s.to_string())
-}
-
-fn parse_int(s: &str) -> Option<i64> {
-    if let Some(hex) = s.strip_prefix("0x") {
-        return i64::from_str_radix(hex, 16).ok();
-    }
-    if let Some(oct) = s.strip_prefix("0o") {
-        return i64::from_str_radix(oct, 8).ok();
-    }
-    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse::<i64>().ok()
-}
-
-/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
-fn is_float(s: &str) -> bool {
-    let b = s.strip_prefix(['-', '+']).unwrap_or(s).as_bytes();
-    let mut i = 0;
-    let int_digits = count_digits(&b[i..]);
-    i += int_digits;
-    let mut frac_digits = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        frac_digits = count_digits(&b[i..]);
-        i += frac_digits;
-    }
-    if int_digits == 0 && frac_digits == 0 {
-        return false;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'-' | b'+')) {
-            i += 1;
-        }
-        let exp = count_digits(&b[i..]);
-        if exp == 0 {
-            return false;
-        }
-        i += exp;
-    }
-    i == b.len()
-}
-
-fn count_digits(b: &[u8]) -> usize {
-    b.iter().take_while(|c| c.is_ascii_digit()).count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn doc(text: &str) -> Node {
         parse(text, 0).expect("parses").expect("a document")
-    }
-
-    #[test]
-    fn core_schema_scalars() {
-        assert_eq!(resolve_plain("~"), NodeKind::Null);
-        assert_eq!(resolve_plain("True"), NodeKind::Bool(true));
-        assert_eq!(resolve_plain("0x1f"), NodeKind::Int(31));
-        assert_eq!(resolve_plain("-12"), NodeKind::Int(-12));
-        assert_eq!(resolve_plain("1.5e3"), NodeKind::Float(1500.0));
-        assert_eq!(resolve_plain(".5"), NodeKind::Float(0.5));
-        assert_eq!(resolve_plain("1.2.3"), NodeKind::Str("1.2.3".into()));
-        assert_eq!(resolve_plain("yes"), NodeKind::Str("yes".into()));
-        assert_eq!(resolve_plain("15d"), NodeKind::Str("15d".into()));
     }
 
     #[test]
@@ -667,6 +632,22 @@ mod tests {
         }
         let err = parse(&block, 0).expect_err("deep");
         assert_eq!(err[0].code, "yaml-too-deep", "{}", err[0].message);
+    }
+
+    #[test]
+    fn merge_keys_fill_in_what_is_not_set() {
+        let n = doc("base: &b {type: t, size: 1}\nx:\n  <<: *b\n  size: 2\n");
+        let x = &n.get("x").expect("x").value;
+        assert_eq!(
+            x.get("size").map(|e| &e.value.kind),
+            Some(&NodeKind::Int(2))
+        );
+        assert_eq!(
+            x.get("type").map(|e| &e.value.kind),
+            Some(&NodeKind::Str("t".into()))
+        );
+        assert!(x.get("<<").is_none());
+        assert!(parse("x: {<<: 1}\n", 0).is_err());
     }
 
     #[test]
