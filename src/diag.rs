@@ -95,7 +95,8 @@ impl miette::SourceCode for SourceFile {
         let local = miette::SourceSpan::new((start - ws).into(), end - start);
         let inner = window.read_span(&local, before, after)?;
         let offset = inner.span().offset() + ws;
-        Ok(Box::new(miette::MietteSpanContents::new(
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
             inner.data(),
             miette::SourceSpan::new(offset.into(), inner.span().len()),
             inner.line() + lines_before,
