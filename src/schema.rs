@@ -161,3 +161,51 @@ pub fn stack_schema(registry: &Registry) -> Value {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::keys;
+    use std::collections::BTreeSet;
+
+    fn keys_of(v: &Value) -> BTreeSet<String> {
+        v["properties"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn set(k: &[&str]) -> BTreeSet<String> {
+        k.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The schema must accept exactly what the parser accepts, section by section.
+    #[test]
+    fn schema_keys_match_the_parser() {
+        let s = stack_schema(&Registry::builtin());
+        let p = &s["properties"];
+        assert_eq!(keys_of(&s), set(keys::STACK_KEYS));
+        assert_eq!(
+            keys_of(&p["variables"]["additionalProperties"]),
+            set(keys::VARIABLE_KEYS)
+        );
+        let res = &p["resources"]["additionalProperties"];
+        assert_eq!(keys_of(res), set(keys::RESOURCE_KEYS));
+        assert_eq!(
+            keys_of(&res["properties"]["lifecycle"]),
+            set(keys::LIFECYCLE_KEYS)
+        );
+        assert_eq!(
+            keys_of(&p["data"]["additionalProperties"]),
+            set(keys::DATA_KEYS)
+        );
+        assert_eq!(
+            keys_of(&p["modules"]["additionalProperties"]),
+            set(keys::MODULE_CALL_KEYS)
+        );
+        assert_eq!(
+            keys_of(&p["outputs"]["additionalProperties"]),
+            set(keys::OUTPUT_KEYS)
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{wait_with_guard, Work};
+use common::{wait_for_file, wait_with_guard, Work};
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
@@ -343,14 +343,7 @@ resources:
         .command(&["apply", "stack.yaml", "--auto-approve"])
         .spawn()
         .expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !w.path("started").exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the slow command never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_file(&w.path("started"));
     // SAFETY: signalling our own child.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
@@ -489,11 +482,7 @@ fn the_lock_names_its_holder_and_is_honoured() {
         .command(&["apply", "stack.yaml", "--auto-approve"])
         .spawn()
         .expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !w.path("started").exists() {
-        assert!(std::time::Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_file(&w.path("started"));
     let r = w.run(&["plan", "stack.yaml"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("locked"), "{r:?}");
@@ -666,17 +655,8 @@ fn schema_describes_sections_and_resource_types() {
         .as_object()
         .map(|m| m.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    for s in [
-        "stack",
-        "backend",
-        "variables",
-        "providers",
-        "resources",
-        "data",
-        "modules",
-        "outputs",
-    ] {
-        assert!(sections.contains(&s), "{s} missing from {sections:?}");
+    for s in mlstack::stack::keys::STACK_KEYS {
+        assert!(sections.contains(s), "{s} missing from {sections:?}");
     }
     let types = &v["properties"]["resources"]["additionalProperties"]["properties"]["type"]["enum"];
     assert!(

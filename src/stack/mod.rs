@@ -26,6 +26,14 @@ mod yaml;
 mod yaml_scalar;
 
 pub use check::check;
+/// The keys each section of a stack file accepts (the parser's own lists; `mlstack schema` is
+/// tested against them).
+pub mod keys {
+    pub use super::parse::{
+        DATA_KEYS, LIFECYCLE_KEYS, MODULE_CALL_KEYS, OUTPUT_KEYS, RESOURCE_KEYS, STACK_KEYS,
+    };
+    pub use super::parse_vars::VARIABLE_KEYS;
+}
 pub use model::*;
 pub use source::MAX_FILE_BYTES;
 pub use types::Type;

@@ -24,7 +24,7 @@ pub const TEMPLATE_KEYS: &[&str] = &["resources", "data", "modules"];
 /// The keys of `module.yaml`.
 pub const MODULE_KEYS: &[&str] = &["description", "inputs", "outputs", "templates"];
 
-const RESOURCE_KEYS: &[&str] = &[
+pub const RESOURCE_KEYS: &[&str] = &[
     "type",
     "provider",
     "enabled",
@@ -32,10 +32,10 @@ const RESOURCE_KEYS: &[&str] = &[
     "lifecycle",
     "properties",
 ];
-const DATA_KEYS: &[&str] = &["type", "provider", "enabled", "depends_on", "properties"];
-const MODULE_CALL_KEYS: &[&str] = &["source", "enabled", "depends_on", "inputs"];
-const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
-const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "ignore_changes", "create_before_destroy"];
+pub const DATA_KEYS: &[&str] = &["type", "provider", "enabled", "depends_on", "properties"];
+pub const MODULE_CALL_KEYS: &[&str] = &["source", "enabled", "depends_on", "inputs"];
+pub const OUTPUT_KEYS: &[&str] = &["value", "sensitive", "description"];
+pub const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "ignore_changes", "create_before_destroy"];
 
 /// A whole stack file, parsed.
 #[derive(Debug, Default)]

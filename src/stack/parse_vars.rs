@@ -7,7 +7,7 @@ use super::yaml::{Entry, Node, NodeKind};
 use crate::diag::{did_you_mean, Diagnostic, Span};
 use mlstack_provider_api::Value;
 
-const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive", "validation"];
+pub const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive", "validation"];
 const RULE_KEYS: &[&str] = &[
     "allowed",
     "pattern",

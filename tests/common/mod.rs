@@ -116,6 +116,15 @@ pub fn wait_with_guard(mut child: std::process::Child, guard: Duration) -> Run {
     }
 }
 
-pub fn exists(p: &Path) -> bool {
-    p.exists()
+/// Waits (up to a generous guard) until `p` exists: a command under test has reached a point.
+pub fn wait_for_file(p: &Path) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !p.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never appeared",
+            p.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -197,6 +197,18 @@ impl Value {
         }
     }
 
+    /// The entries of a map value whose keys are in `keys`, nulls left out (a provider's inputs).
+    pub fn pick(&self, keys: &[&str]) -> BTreeMap<String, Value> {
+        self.as_map()
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, v)| keys.contains(&k.as_str()) && !matches!(v, Value::Null))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Looks up a key of a map value (through a sensitive mark, which the result keeps).
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.as_map().and_then(|m| m.get(key))

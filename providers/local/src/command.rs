@@ -60,14 +60,7 @@ pub fn validate(properties: &Value) -> Vec<ValidationIssue> {
 }
 
 fn inputs(v: &Value) -> BTreeMap<String, Value> {
-    v.as_map()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, v)| INPUTS.contains(&k.as_str()) && !matches!(v, Value::Null))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
+    v.pick(INPUTS)
 }
 
 pub fn plan(req: PlanRequest<'_>) -> PlannedResource {

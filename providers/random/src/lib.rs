@@ -213,14 +213,7 @@ impl Provider for RandomProvider {
 }
 
 fn inputs_of(v: &Value) -> BTreeMap<String, Value> {
-    v.as_map()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, v)| INPUTS.contains(&k.as_str()) && !matches!(v, Value::Null))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
+    v.pick(INPUTS)
 }
 
 /// Inputs plus the generated attributes (`Unknown` until generated).
