@@ -4,6 +4,7 @@
 //! Plan and apply both use it, so they order and fail the same way.
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +24,9 @@ pub enum Outcome<T, E> {
     Cancelled,
 }
 
-/// Walks `deps.len()` nodes, where `deps[i]` lists the nodes `i` waits for. Nodes become ready
+/// Walks `deps.len()` nodes, where `deps[i]` lists the nodes `i` waits for. `on_done` sees each
+/// result as it arrives; `on_batch` runs after each group of results that arrived together,
+/// before anything new starts. Nodes become ready
 /// in index order among equals, so runs are reproducible. `on_tick` is called every `tick` with
 /// the nodes running and when each started.
 pub async fn walk<T, E, S, Fut>(
@@ -32,6 +35,7 @@ pub async fn walk<T, E, S, Fut>(
     cancel: &AtomicBool,
     mut start: S,
     mut on_done: impl FnMut(usize, &Result<T, E>),
+    mut on_batch: impl FnMut(),
     tick: Option<(Duration, TickFn<'_>)>,
 ) -> Vec<Outcome<T, E>>
 where
@@ -85,24 +89,33 @@ where
             },
             None => running.next().await,
         };
-        let Some((i, result)) = next else { break };
-        started.remove(&i);
-        on_done(i, &result);
-        match result {
-            Ok(v) => {
-                outcomes[i] = Some(Outcome::Done(v));
-                for &d in &dependents[i] {
-                    waiting[d] -= 1;
-                    if waiting[d] == 0 && outcomes[d].is_none() {
-                        ready.insert(d);
+        let Some(first) = next else { break };
+        // Take every other completion that is already in, then let the caller act once for the
+        // batch (apply saves state there: one write per batch, not per resource).
+        let mut batch = vec![first];
+        while let Some(Some(more)) = running.next().now_or_never() {
+            batch.push(more);
+        }
+        for (i, result) in batch {
+            started.remove(&i);
+            on_done(i, &result);
+            match result {
+                Ok(v) => {
+                    outcomes[i] = Some(Outcome::Done(v));
+                    for &d in &dependents[i] {
+                        waiting[d] -= 1;
+                        if waiting[d] == 0 && outcomes[d].is_none() {
+                            ready.insert(d);
+                        }
                     }
                 }
-            }
-            Err(e) => {
-                outcomes[i] = Some(Outcome::Failed(e));
-                skip_downstream(i, &dependents, &mut outcomes, &mut ready);
+                Err(e) => {
+                    outcomes[i] = Some(Outcome::Failed(e));
+                    skip_downstream(i, &dependents, &mut outcomes, &mut ready);
+                }
             }
         }
+        on_batch();
     }
     outcomes
         .into_iter()
@@ -161,6 +174,7 @@ mod tests {
                 }
             },
             |_, _| {},
+            || {},
             None,
         ));
         assert!(matches!(out[0], Outcome::Done(0)));
@@ -196,6 +210,7 @@ mod tests {
                 }
             },
             |_, _| {},
+            || {},
             None,
         ));
         assert_eq!(live.borrow().1, 3);
@@ -214,9 +229,31 @@ mod tests {
                 async move { Ok::<_, ()>(i) }
             },
             |_, _| {},
+            || {},
             None,
         ));
         assert!(matches!(out[0], Outcome::Done(0)));
         assert!(matches!(out[1], Outcome::Cancelled));
+    }
+
+    #[test]
+    fn results_that_arrive_together_form_one_batch() {
+        for (parallelism, expected) in [(3, 1), (1, 3)] {
+            let deps = vec![vec![]; 3];
+            let cancel = AtomicBool::new(false);
+            let batches = std::cell::Cell::new(0);
+            let done = std::cell::Cell::new(0);
+            rt().block_on(walk(
+                &deps,
+                parallelism,
+                &cancel,
+                |i| async move { Ok::<_, ()>(i) },
+                |_, _| done.set(done.get() + 1),
+                || batches.set(batches.get() + 1),
+                None,
+            ));
+            assert_eq!(done.get(), 3);
+            assert_eq!(batches.get(), expected, "parallelism {parallelism}");
+        }
     }
 }

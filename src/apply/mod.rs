@@ -106,7 +106,8 @@ fn dependencies(plan: &Plan, graph: &Graph) -> Vec<Vec<usize>> {
     deps.into_iter().map(|s| s.into_iter().collect()).collect()
 }
 
-/// Applies `plan`. `state` is updated in place and `save` is called after every resource; it
+/// Applies `plan`. `state` is updated in place and `save` is called after every resource (once
+/// for resources that finish together); it
 /// stores the state and bumps its serial (as `Backend::write` does).
 pub async fn apply(
     stack: &Stack,
@@ -120,6 +121,7 @@ pub async fn apply(
     let deps = dependencies(plan, graph);
     let state_cell = RefCell::new(std::mem::take(state));
     let report = RefCell::new(ApplyReport::default());
+    let dirty = std::cell::Cell::new(false);
     let started_at: RefCell<BTreeMap<usize, Instant>> = RefCell::new(BTreeMap::new());
 
     let mut tick = |running: &[(usize, Instant)]| {
@@ -211,8 +213,16 @@ pub async fn apply(
                     });
                 }
             }
-            if changed && rep.save_error.is_none() {
-                if let Err(e) = save(&mut st) {
+            if changed {
+                dirty.set(true);
+            }
+        },
+        || {
+            // State is saved once per batch of results that arrived together, before any new
+            // work starts: nothing that completed is ever left unsaved while waiting.
+            let mut rep = report.borrow_mut();
+            if dirty.replace(false) && rep.save_error.is_none() {
+                if let Err(e) = save(&mut state_cell.borrow_mut()) {
                     rep.save_error = Some(e);
                     opts.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
                 }

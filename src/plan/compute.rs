@@ -192,6 +192,7 @@ pub async fn compute(
             }
         },
         |_, _| {},
+        || {},
         None,
     )
     .await;
@@ -316,6 +317,7 @@ pub async fn compute(
                         .insert(stack.resources[order[p]].address.clone(), v);
                 }
             },
+            || {},
             None,
         )
         .await;
