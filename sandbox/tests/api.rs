@@ -383,3 +383,67 @@ async fn persistence_controllers_and_faults() {
     assert_eq!(c.get(&web).await.0, 200);
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hpa_scales_its_target_and_dropped_connections() {
+    let config = SandboxConfig {
+        ready_delay: Duration::from_millis(10),
+        ..SandboxConfig::default()
+    };
+    let h = KubeApi::start(config).await.unwrap();
+    let c = Client::new(&h);
+    namespace(&c, "default").await;
+    let web = format!("{DEP}/web");
+    assert_eq!(
+        c.apply(&web, "fieldManager=mlstack", &deployment(1, "nginx:1"))
+            .await
+            .0,
+        201
+    );
+    let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 4\n  maxReplicas: 6\n";
+    let (code, body) = c
+        .apply(
+            "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web",
+            "fieldManager=mlstack",
+            hpa,
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let mut scaled = Value::Null;
+    for _ in 0..200 {
+        let (_, d) = c.get(&web).await;
+        if d["spec"]["replicas"] == 4 && d["status"]["availableReplicas"] == 4 {
+            scaled = d;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let managers: Vec<&str> = scaled["metadata"]["managedFields"]
+        .as_array()
+        .expect("never scaled")
+        .iter()
+        .map(|e| e["manager"].as_str().unwrap())
+        .collect();
+    assert!(
+        managers.contains(&"kube-controller-manager"),
+        "{managers:?}"
+    );
+    // The stack setting replicas again now conflicts with the HPA's controller.
+    let (code, err) = c
+        .apply(&web, "fieldManager=mlstack", &deployment(1, "nginx:1"))
+        .await;
+    assert_eq!(code, 409, "{err}");
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("kube-controller-manager"));
+
+    h.set_faults(Faults {
+        error_rate: 0.0,
+        error_codes: vec![],
+        drop_rate: 1.0,
+    });
+    let res = c.try_send("GET", &web, "application/json", "").await;
+    assert!(res.is_err(), "a dropped connection gives no answer");
+    h.shutdown().await;
+}

@@ -39,6 +39,19 @@ impl Client {
 
     /// Sends one request; returns (status, JSON body).
     pub async fn send(&self, method: &str, path: &str, ctype: &str, body: &str) -> (u16, Value) {
+        self.try_send(method, path, ctype, body)
+            .await
+            .expect("request failed")
+    }
+
+    /// Like [`Client::send`], but a transport failure is an `Err`.
+    pub async fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        ctype: &str,
+        body: &str,
+    ) -> std::io::Result<(u16, Value)> {
         let fut = async {
             let tcp = tokio::net::TcpStream::connect(&self.addr).await?;
             let name = ServerName::try_from("127.0.0.1").unwrap();
@@ -72,7 +85,6 @@ impl Client {
         tokio::time::timeout(Duration::from_secs(30), fut)
             .await
             .expect("request hung")
-            .expect("request failed")
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
