@@ -213,5 +213,57 @@ async fn kubectl_get_apply_diff_delete() {
         "{err}"
     );
 
+    // A CRD, then a custom resource of the type it registers.
+    let (code, out, err) = k
+        .run(
+            &["apply", "--server-side", "--validate=false", "-f", "-"],
+            Some(CRD),
+        )
+        .await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = k
+        .run(
+            &["apply", "--server-side", "--validate=false", "-f", "-"],
+            Some(WIDGET),
+        )
+        .await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = k.run(&["get", "widgets", "-n", "demo"], None).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("w1"), "{out}");
+    let (code, out, err) = k
+        .run(&["diff", "--server-side", "-f", "-"], Some(WIDGET))
+        .await;
+    assert_eq!(code, 0, "{out}{err}");
+
+    let (code, out, err) = k.run(&["delete", "namespace", "demo"], None).await;
+    assert_eq!(code, 0, "{out}{err}");
     handle.shutdown().await;
 }
+
+const CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+"#;
+
+const WIDGET: &str = r#"
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+  namespace: demo
+spec:
+  size: 3
+"#;
