@@ -1,0 +1,352 @@
+//! The API's request handling, synchronous over the store: routing, CRUD, patches and
+//! server-side apply. The network layer (server.rs) only moves bytes in and out.
+
+use crate::catalog::{Catalog, ResourceType};
+use crate::discovery;
+use crate::error::ApiError;
+use crate::router::{route, Route, Target};
+use crate::selector::Selector;
+use crate::store::{Key, Store};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// One HTTP request as the API sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub query: BTreeMap<String, String>,
+    pub content_type: String,
+    pub user_agent: String,
+    pub body: Vec<u8>,
+}
+
+/// A JSON answer and its HTTP status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub code: u16,
+    pub body: Value,
+}
+
+impl From<ApiError> for Response {
+    fn from(e: ApiError) -> Self {
+        Response {
+            code: e.code,
+            body: e.to_status(),
+        }
+    }
+}
+
+/// The API state: served types, objects, and objects waiting for a simulated controller.
+#[derive(Debug)]
+pub struct Api {
+    pub catalog: Catalog,
+    pub store: Store,
+    /// `host:port` for `/api`'s serverAddressByClientCIDRs.
+    pub server_address: String,
+    /// Objects whose spec changed (key, uid), drained by the server to run controllers.
+    pub pending: Vec<(Key, String)>,
+    pub(crate) next_ip: u32,
+}
+
+impl Api {
+    /// Wraps a store, registering the CRDs it holds.
+    pub fn new(store: Store) -> Api {
+        let mut catalog = Catalog::default();
+        let crds: Vec<Value> = store
+            .list("apiextensions.k8s.io", "customresourcedefinitions", None)
+            .map(|(_, v)| v.clone())
+            .collect();
+        for crd in &crds {
+            let _ = catalog.register_crd(crd);
+        }
+        Api {
+            catalog,
+            store,
+            server_address: String::new(),
+            pending: Vec::new(),
+            next_ip: 10,
+        }
+    }
+
+    /// Answers one request.
+    pub fn handle(&mut self, req: &Request) -> Response {
+        let ok = |body: Value| Response { code: 200, body };
+        match route(&req.path) {
+            Route::Version => ok(discovery::version()),
+            Route::Health => ok(json!("ok")),
+            Route::CoreVersions => ok(discovery::core_versions(&self.server_address)),
+            Route::GroupList => ok(discovery::group_list(&self.catalog)),
+            Route::Group(g) => discovery::group(&self.catalog, &g)
+                .map(ok)
+                .unwrap_or_else(|| not_served().into()),
+            Route::ResourceList { group, version } => {
+                discovery::resource_list(&self.catalog, &group, &version)
+                    .map(ok)
+                    .unwrap_or_else(|| not_served().into())
+            }
+            Route::Resource(t) => match self.resource(req, &t) {
+                Ok(r) => r,
+                Err(e) => e.into(),
+            },
+            Route::NotFound => not_served().into(),
+        }
+    }
+
+    fn resource(&mut self, req: &Request, t: &Target) -> Result<Response, ApiError> {
+        let rt = self
+            .catalog
+            .find(&t.group, &t.version, &t.resource)
+            .cloned()
+            .ok_or_else(not_served)?;
+        if (t.namespace.is_some() && !rt.namespaced)
+            || (t.name.is_some() && t.namespace.is_none() && rt.namespaced)
+        {
+            return Err(not_served());
+        }
+        let sub = t.subresource.as_deref().unwrap_or("");
+        let scalable = has_scale(&rt);
+        if !(sub.is_empty() || (sub == "status" && rt.status) || (sub == "scale" && scalable)) {
+            return Err(not_served());
+        }
+        let ns = t.namespace.clone().unwrap_or_default();
+        let method = req.method.as_str();
+        match (&t.name, method) {
+            (None, "GET") => self.list(req, &rt, t.namespace.as_deref()),
+            (None, "POST") => self.create(req, &rt, &ns),
+            (None, "DELETE") => self.delete_collection(req, &rt, t.namespace.as_deref()),
+            (Some(name), _) => {
+                let key = Key {
+                    group: rt.group.clone(),
+                    resource: rt.resource.clone(),
+                    namespace: ns,
+                    name: name.clone(),
+                };
+                if sub == "scale" {
+                    return self.scale(req, &rt, key);
+                }
+                match method {
+                    "GET" => self.get(&rt, &key),
+                    "PUT" => self.update(req, &rt, key, sub),
+                    "PATCH" => self.patch(req, &rt, key, sub),
+                    "DELETE" if sub.is_empty() => self.delete(req, &rt, &key),
+                    _ => Err(method_not_allowed()),
+                }
+            }
+            _ => Err(method_not_allowed()),
+        }
+    }
+
+    fn get(&self, rt: &ResourceType, key: &Key) -> Result<Response, ApiError> {
+        let obj = self
+            .store
+            .get(key)
+            .ok_or_else(|| ApiError::not_found(&rt.group, &rt.resource, &key.name))?;
+        Ok(Response {
+            code: 200,
+            body: as_version(obj, rt),
+        })
+    }
+
+    fn list(
+        &self,
+        req: &Request,
+        rt: &ResourceType,
+        ns: Option<&str>,
+    ) -> Result<Response, ApiError> {
+        let items = self.select(req, rt, ns)?;
+        Ok(Response {
+            code: 200,
+            body: json!({
+                "kind": format!("{}List", rt.kind),
+                "apiVersion": rt.group_version(),
+                "metadata": {"resourceVersion": self.store.resource_version().to_string()},
+                "items": items,
+            }),
+        })
+    }
+
+    fn select(
+        &self,
+        req: &Request,
+        rt: &ResourceType,
+        ns: Option<&str>,
+    ) -> Result<Vec<Value>, ApiError> {
+        let labels = Selector::parse(req.query.get("labelSelector").map_or("", |s| s))
+            .map_err(ApiError::bad_request)?;
+        let fields = field_selector(req.query.get("fieldSelector").map_or("", |s| s))?;
+        Ok(self
+            .store
+            .list(&rt.group, &rt.resource, ns)
+            .filter(|(k, v)| {
+                labels.matches(v)
+                    && fields.iter().all(|(f, want, eq)| {
+                        let have = match f.as_str() {
+                            "metadata.name" => k.name.as_str(),
+                            _ => k.namespace.as_str(),
+                        };
+                        (have == want) == *eq
+                    })
+            })
+            .map(|(_, v)| as_version(v, rt))
+            .collect())
+    }
+
+    fn delete(
+        &mut self,
+        req: &Request,
+        rt: &ResourceType,
+        key: &Key,
+    ) -> Result<Response, ApiError> {
+        let obj = self
+            .store
+            .get(key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(&rt.group, &rt.resource, &key.name))?;
+        if !dry_run(req) {
+            self.remove_cascading(rt, key, &obj)?;
+        }
+        Ok(Response {
+            code: 200,
+            body: json!({
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "details": {
+                    "name": key.name,
+                    "group": rt.group,
+                    "kind": rt.resource,
+                    "uid": obj.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
+                },
+            }),
+        })
+    }
+
+    fn delete_collection(
+        &mut self,
+        req: &Request,
+        rt: &ResourceType,
+        ns: Option<&str>,
+    ) -> Result<Response, ApiError> {
+        let items = self.select(req, rt, ns)?;
+        if !dry_run(req) {
+            for item in &items {
+                let key = Key {
+                    group: rt.group.clone(),
+                    resource: rt.resource.clone(),
+                    namespace: crate::meta::meta_str(item, "namespace")
+                        .unwrap_or_default()
+                        .to_string(),
+                    name: crate::meta::meta_str(item, "name")
+                        .unwrap_or_default()
+                        .to_string(),
+                };
+                self.remove_cascading(rt, &key, item)?;
+            }
+        }
+        Ok(Response {
+            code: 200,
+            body: json!({
+                "kind": format!("{}List", rt.kind),
+                "apiVersion": rt.group_version(),
+                "metadata": {"resourceVersion": self.store.resource_version().to_string()},
+                "items": items,
+            }),
+        })
+    }
+
+    /// Removes an object; a Namespace takes its contents along, a CRD its custom resources.
+    fn remove_cascading(
+        &mut self,
+        rt: &ResourceType,
+        key: &Key,
+        obj: &Value,
+    ) -> Result<(), ApiError> {
+        let internal = |e: String| ApiError::new(500, "InternalError", e);
+        let mut doomed: Vec<Key> = Vec::new();
+        if rt.group.is_empty() && rt.resource == "namespaces" {
+            doomed.extend(
+                self.store
+                    .keys()
+                    .filter(|k| k.namespace == key.name)
+                    .cloned(),
+            );
+        }
+        if rt.group == "apiextensions.k8s.io" && rt.resource == "customresourcedefinitions" {
+            if let Some((g, r)) = self.catalog.unregister_crd(obj) {
+                doomed.extend(
+                    self.store
+                        .keys()
+                        .filter(|k| k.group == g && k.resource == r)
+                        .cloned(),
+                );
+            }
+        }
+        for k in doomed {
+            self.store.remove(&k).map_err(internal)?;
+        }
+        self.store.next_rv();
+        self.store.remove(key).map_err(internal)?;
+        Ok(())
+    }
+}
+
+/// The object as served at `rt`'s version (custom resources share storage across versions).
+pub fn as_version(obj: &Value, rt: &ResourceType) -> Value {
+    let mut v = obj.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("apiVersion".into(), json!(rt.group_version()));
+        m.insert("kind".into(), json!(rt.kind));
+    }
+    v
+}
+
+/// Kinds with a `/scale` subresource (what `kubectl scale` and HPAs write).
+pub fn has_scale(rt: &ResourceType) -> bool {
+    !rt.custom && matches!(rt.kind.as_str(), "Deployment" | "StatefulSet")
+}
+
+/// Whether the request asks for a dry run (`dryRun=All`).
+pub fn dry_run(req: &Request) -> bool {
+    req.query.get("dryRun").is_some_and(|v| !v.is_empty())
+}
+
+fn field_selector(s: &str) -> Result<Vec<(String, String, bool)>, ApiError> {
+    let mut out = Vec::new();
+    for term in s.split(',').filter(|t| !t.trim().is_empty()) {
+        let (f, v, eq) = if let Some((f, v)) = term.split_once("!=") {
+            (f, v, false)
+        } else if let Some((f, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+            (f, v, true)
+        } else {
+            return Err(ApiError::bad_request(format!(
+                "invalid field selector {term:?}"
+            )));
+        };
+        let f = f.trim();
+        if f != "metadata.name" && f != "metadata.namespace" {
+            return Err(ApiError::bad_request(format!(
+                "field label not supported: {f}"
+            )));
+        }
+        out.push((f.to_string(), v.trim().to_string(), eq));
+    }
+    Ok(out)
+}
+
+fn not_served() -> ApiError {
+    ApiError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
+}
+
+fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        405,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+    )
+}

@@ -1,0 +1,196 @@
+//! Simulated controllers: nothing runs in the sandbox, but workloads report ready (and
+//! Jobs complete, PVCs bind, load balancers get an address) after the configured delay.
+
+use crate::api::Api;
+use crate::meta::{metadata_mut, now_rfc3339};
+use crate::store::Key;
+use serde_json::{json, Value};
+
+/// Brings the status of the object at `key` up to date, if it is still the same object.
+pub fn reconcile(api: &mut Api, key: &Key, uid: &str) {
+    let Some(obj) = api.store.get(key).cloned() else {
+        return;
+    };
+    if obj.pointer("/metadata/uid").and_then(Value::as_str) != Some(uid) {
+        return;
+    }
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let target = if kind == "HorizontalPodAutoscaler" {
+        scale_target(api, key, &obj)
+    } else {
+        None
+    };
+    let Some(mut status) = status_for(kind, &obj) else {
+        return;
+    };
+    if let Some(n) = target {
+        status["currentReplicas"] = json!(n);
+        status["desiredReplicas"] = json!(n);
+    }
+    let mut new = obj.clone();
+    if let Some(m) = new.as_object_mut() {
+        m.insert("status".into(), status);
+    }
+    if new == obj {
+        return;
+    }
+    let rv = api.store.next_rv();
+    metadata_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
+    let _ = api.store.put(key.clone(), new);
+}
+
+/// What the HPA controller does to its target: keep `spec.replicas` within
+/// [minReplicas, maxReplicas], written through `/scale` as `kube-controller-manager`
+/// (so a stack that also sets replicas meets a real ownership conflict).
+fn scale_target(api: &mut Api, hpa_key: &Key, hpa: &Value) -> Option<i64> {
+    let target = hpa.pointer("/spec/scaleTargetRef");
+    let kind = target.and_then(|t| t.get("kind")).and_then(Value::as_str);
+    let name = target.and_then(|t| t.get("name")).and_then(Value::as_str);
+    let resource = match kind {
+        Some("Deployment") => "deployments",
+        Some("StatefulSet") => "statefulsets",
+        _ => return None,
+    };
+    let key = Key {
+        group: "apps".into(),
+        resource: resource.into(),
+        namespace: hpa_key.namespace.clone(),
+        name: name.unwrap_or_default().to_string(),
+    };
+    let obj = api.store.get(&key).cloned()?;
+    let min = hpa
+        .pointer("/spec/minReplicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let max = hpa
+        .pointer("/spec/maxReplicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(min);
+    let current = obj
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let want = current.clamp(min, max.max(min));
+    if want == current {
+        return Some(want);
+    }
+    let mut new = obj.clone();
+    if let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.insert("replicas".into(), json!(want));
+    }
+    let path = vec![
+        crate::fields::Step::Field("spec".into()),
+        crate::fields::Step::Field("replicas".into()),
+    ];
+    let mut managed = crate::managed::Managed::parse(&obj);
+    for e in &mut managed.entries {
+        e.set.remove(&path);
+    }
+    managed
+        .entry("kube-controller-manager", "Update", "scale", "apps/v1")
+        .set
+        .insert(path);
+    managed.prune(&new);
+    let now = now_rfc3339();
+    let gen = obj
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+        + 1;
+    let md = metadata_mut(&mut new);
+    md.insert("managedFields".into(), managed.to_json(&now));
+    md.insert("generation".into(), json!(gen));
+    if let Some(st) = status_for(kind.unwrap_or_default(), &new) {
+        if let Some(m) = new.as_object_mut() {
+            m.insert("status".into(), st);
+        }
+    }
+    let rv = api.store.next_rv();
+    metadata_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
+    let _ = api.store.put(key, new);
+    Some(want)
+}
+
+fn status_for(kind: &str, obj: &Value) -> Option<Value> {
+    let gen = obj
+        .pointer("/metadata/generation")
+        .cloned()
+        .unwrap_or(json!(1));
+    let spec = |p: &str| obj.pointer(&format!("/spec/{p}"));
+    let replicas = spec("replicas").and_then(Value::as_i64).unwrap_or(1);
+    let now = now_rfc3339();
+    let cond = |t: &str, reason: &str| {
+        json!({"type": t, "status": "True", "reason": reason,
+               "lastTransitionTime": now, "lastUpdateTime": now})
+    };
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Some(match kind {
+        "Deployment" => json!({
+            "observedGeneration": gen,
+            "replicas": replicas,
+            "updatedReplicas": replicas,
+            "readyReplicas": replicas,
+            "availableReplicas": replicas,
+            "conditions": [cond("Available", "MinimumReplicasAvailable"),
+                           cond("Progressing", "NewReplicaSetAvailable")],
+        }),
+        "StatefulSet" => json!({
+            "observedGeneration": gen,
+            "replicas": replicas,
+            "readyReplicas": replicas,
+            "currentReplicas": replicas,
+            "updatedReplicas": replicas,
+            "availableReplicas": replicas,
+            "currentRevision": format!("{name}-sandbox"),
+            "updateRevision": format!("{name}-sandbox"),
+            "collisionCount": 0,
+        }),
+        "DaemonSet" => json!({
+            "observedGeneration": gen,
+            "currentNumberScheduled": 1,
+            "desiredNumberScheduled": 1,
+            "numberAvailable": 1,
+            "numberMisscheduled": 0,
+            "numberReady": 1,
+            "updatedNumberScheduled": 1,
+        }),
+        "Job" => {
+            let start = obj
+                .pointer("/status/startTime")
+                .cloned()
+                .unwrap_or(json!(now));
+            json!({
+                "startTime": start,
+                "completionTime": now,
+                "succeeded": spec("completions").cloned().unwrap_or(json!(1)),
+                "ready": 0,
+                "terminating": 0,
+                "uncountedTerminatedPods": {},
+                "conditions": [cond("SuccessCriteriaMet", "CompletionsReached"),
+                               cond("Complete", "CompletionsReached")],
+            })
+        }
+        "HorizontalPodAutoscaler" => {
+            let min = spec("minReplicas").and_then(Value::as_i64).unwrap_or(1);
+            json!({
+                "observedGeneration": gen,
+                "currentReplicas": min,
+                "desiredReplicas": min,
+                "conditions": [cond("AbleToScale", "ReadyForNewScale"),
+                               cond("ScalingActive", "ValidMetricFound")],
+            })
+        }
+        "PersistentVolumeClaim" => json!({
+            "phase": "Bound",
+            "accessModes": spec("accessModes").cloned().unwrap_or(json!(["ReadWriteOnce"])),
+            "capacity": {"storage": spec("resources/requests/storage").cloned().unwrap_or(json!("1Gi"))},
+        }),
+        "Service" if spec("type").and_then(Value::as_str) == Some("LoadBalancer") => json!({
+            "loadBalancer": {"ingress": [{"ip": "127.0.0.1", "ipMode": "VIP"}]},
+        }),
+        _ => return None,
+    })
+}

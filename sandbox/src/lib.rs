@@ -1,0 +1,37 @@
+//! mlstack's sandbox Kubernetes API: an honest emulator of the Kubernetes API server on
+//! loopback (TLS with a generated CA, bearer token), with discovery, a generic object store
+//! for the built-in kinds mlstack uses and for CRD-registered types, CRUD with label
+//! selectors, merge/JSON/strategic patches, server-side apply with `managedFields`
+//! ownership, `dryRun=All`, the status subresource, defaulting, persistence, simulated
+//! controllers and fault injection. Nothing runs in it. The real `kubectl` works against it
+//! (`get`, `apply --server-side --validate=false`, `diff --server-side`, `delete`).
+//!
+//! Simplifications, on purpose: no watch, no OpenAPI (hence `--validate=false`), strategic
+//! merge patch is a merge patch whose keyed lists merge by key, deletion is immediate
+//! (no finalizers or graceful termination), and a CRD is Established at once.
+
+mod api;
+mod apply;
+mod catalog;
+mod config;
+mod controllers;
+mod defaults;
+mod discovery;
+mod error;
+mod fields;
+mod kubeconfig;
+mod managed;
+mod meta;
+mod patch;
+mod router;
+mod scale;
+mod selector;
+mod server;
+mod store;
+mod tls;
+mod write;
+mod yaml;
+
+pub use config::{Faults, SandboxConfig};
+pub use kubeconfig::kubeconfig;
+pub use server::{Handle, KubeApi, StartError};

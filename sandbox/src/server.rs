@@ -1,0 +1,347 @@
+//! The network side: TLS on loopback, bearer-token check, fault injection, and handing
+//! each request to the synchronous [`Api`] under a lock.
+
+use crate::api::{Api, Request};
+use crate::config::{Faults, SandboxConfig};
+use crate::controllers;
+use crate::error::ApiError;
+use crate::router::{route, Route};
+use crate::store::Store;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+const MAX_BODY: usize = 16 << 20;
+
+/// Entry point: `KubeApi::start(config).await`.
+pub struct KubeApi;
+
+/// A running API. Dropping it (or [`Handle::shutdown`]) stops the server.
+pub struct Handle {
+    /// `https://127.0.0.1:PORT`
+    pub endpoint: String,
+    /// The CA certificate (PEM) that signed the server certificate.
+    pub ca_pem: String,
+    /// The bearer token; a secret — keep it out of logs.
+    pub token: String,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("endpoint", &self.endpoint)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+struct Shared {
+    api: Mutex<Api>,
+    token: String,
+    ready_delay: Duration,
+    latency: Mutex<Duration>,
+    faults: Mutex<Faults>,
+}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot start the sandbox Kubernetes API: {}", self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl KubeApi {
+    /// Loads the store, generates TLS material and listens on 127.0.0.1.
+    pub async fn start(config: SandboxConfig) -> Result<Handle, StartError> {
+        let store = Store::open(config.data_dir.clone()).map_err(StartError)?;
+        let tls = crate::tls::generate().map_err(StartError)?;
+        let listener = TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .map_err(|e| StartError(format!("cannot listen on loopback: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError(e.to_string()))?;
+        let token = config.token.clone().unwrap_or_else(|| {
+            (0..32)
+                .map(|_| fastrand::alphanumeric())
+                .collect::<String>()
+        });
+        let mut api = Api::new(store);
+        api.server_address = addr.to_string();
+        let shared = Arc::new(Shared {
+            api: Mutex::new(api),
+            token: token.clone(),
+            ready_delay: config.ready_delay,
+            latency: Mutex::new(config.latency),
+            faults: Mutex::new(config.faults.clone()),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let acceptor = TlsAcceptor::from(tls.config);
+        let task = tokio::spawn(accept_loop(listener, acceptor, shared.clone(), stopped));
+        Ok(Handle {
+            endpoint: format!("https://{addr}"),
+            ca_pem: tls.ca_pem,
+            token,
+            shared,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+impl Handle {
+    /// Stops accepting and closes open connections; waits for the server task.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+
+    /// Changes the injected faults of the running server.
+    pub fn set_faults(&self, faults: Faults) {
+        if let Ok(mut f) = self.shared.faults.lock() {
+            *f = faults;
+        }
+    }
+
+    /// Changes the added latency of the running server.
+    pub fn set_latency(&self, latency: Duration) {
+        if let Ok(mut l) = self.shared.latency.lock() {
+            *l = latency;
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let (tcp, _) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(_) => continue,
+            },
+            _ = stopped.changed() => return,
+        };
+        let acceptor = acceptor.clone();
+        let shared = shared.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let svc = service_fn(move |req| serve(shared.clone(), req));
+            let conn =
+                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), svc);
+            tokio::select! {
+                _ = conn => {}
+                _ = stopped.changed() => {}
+            }
+        });
+    }
+}
+
+/// Returned by the service to make hyper drop the connection (an injected fault).
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn serve(
+    shared: Arc<Shared>,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
+    let path = req.uri().path().to_string();
+    let routed = route(&path);
+    if routed == Route::Health {
+        return Ok(respond(200, &serde_json::json!("ok"), None));
+    }
+    let authorized = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| constant_time_eq(t.trim().as_bytes(), shared.token.as_bytes()));
+    if !authorized {
+        let e = ApiError::new(401, "Unauthorized", "Unauthorized");
+        return Ok(respond(401, &e.to_status(), None));
+    }
+    let latency = shared.latency.lock().map(|l| *l).unwrap_or_default();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if matches!(routed, Route::Resource(_)) {
+        let faults = shared.faults.lock().map(|f| f.clone()).unwrap_or_default();
+        if faults.drop_rate > 0.0 && fastrand::f64() < faults.drop_rate {
+            return Err(Dropped);
+        }
+        if faults.error_rate > 0.0 && fastrand::f64() < faults.error_rate {
+            let code = if faults.error_codes.is_empty() {
+                500
+            } else {
+                faults.error_codes[fastrand::usize(..faults.error_codes.len())]
+            };
+            let reason = match code {
+                429 => "TooManyRequests",
+                409 => "Conflict",
+                503 => "ServiceUnavailable",
+                _ => "InternalError",
+            };
+            let e = ApiError::new(code, reason, format!("injected fault ({code})"));
+            let retry = (code == 429).then_some("1");
+            return Ok(respond(code, &e.to_status(), retry));
+        }
+    }
+    let query = parse_query(req.uri().query().unwrap_or(""));
+    let header = |name: hyper::header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let content_type = header(hyper::header::CONTENT_TYPE);
+    let user_agent = header(hyper::header::USER_AGENT);
+    let method = req.method().as_str().to_string();
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes().to_vec(),
+        Err(_) => {
+            let e = ApiError::new(
+                413,
+                "RequestEntityTooLarge",
+                "the request body is too large",
+            );
+            return Ok(respond(413, &e.to_status(), None));
+        }
+    };
+    let api_req = Request {
+        method,
+        path,
+        query,
+        content_type,
+        user_agent,
+        body,
+    };
+    let (resp, pending) = match shared.api.lock() {
+        Ok(mut api) => {
+            let r = api.handle(&api_req);
+            (r, std::mem::take(&mut api.pending))
+        }
+        Err(_) => {
+            let e = ApiError::new(500, "InternalError", "the sandbox state is poisoned");
+            return Ok(respond(500, &e.to_status(), None));
+        }
+    };
+    for (key, uid) in pending {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(shared.ready_delay).await;
+            if let Ok(mut api) = shared.api.lock() {
+                controllers::reconcile(&mut api, &key, &uid);
+            }
+        });
+    }
+    Ok(respond(resp.code, &resp.body, None))
+}
+
+fn respond(
+    code: u16,
+    body: &serde_json::Value,
+    retry_after: Option<&str>,
+) -> hyper::Response<Full<Bytes>> {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut b = hyper::Response::builder()
+        .status(code)
+        .header(hyper::header::CONTENT_TYPE, "application/json");
+    if let Some(r) = retry_after {
+        b = b.header(hyper::header::RETRY_AFTER, r);
+    }
+    b.body(Full::new(Bytes::from(bytes)))
+        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `a=b&c=d%2Fe` with percent-decoding and `+` as space.
+pub fn parse_query(q: &str) -> BTreeMap<String, String> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                match std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_query;
+
+    #[test]
+    fn decodes_selectors() {
+        let q = parse_query("labelSelector=app%3Dweb%2Ctier+in+%28a%29&dryRun=All&x=%");
+        assert_eq!(q["labelSelector"], "app=web,tier in (a)");
+        assert_eq!(q["dryRun"], "All");
+        assert_eq!(q["x"], "%");
+    }
+}

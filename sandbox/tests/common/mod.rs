@@ -1,0 +1,108 @@
+//! A tiny HTTPS client for the sandbox API (tokio-rustls + hyper http1), one connection per
+//! request.
+
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use mlstack_sandbox::Handle;
+use rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Client {
+    pub addr: String,
+    pub token: Option<String>,
+    tls: tokio_rustls::TlsConnector,
+}
+
+impl Client {
+    pub fn new(h: &Handle) -> Client {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(h.ca_pem.as_bytes()).unwrap())
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let cfg = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Client {
+            addr: h.endpoint.trim_start_matches("https://").to_string(),
+            token: Some(h.token.clone()),
+            tls: tokio_rustls::TlsConnector::from(Arc::new(cfg)),
+        }
+    }
+
+    /// Sends one request; returns (status, JSON body).
+    pub async fn send(&self, method: &str, path: &str, ctype: &str, body: &str) -> (u16, Value) {
+        self.try_send(method, path, ctype, body)
+            .await
+            .expect("request failed")
+    }
+
+    /// Like [`Client::send`], but a transport failure is an `Err`.
+    pub async fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        ctype: &str,
+        body: &str,
+    ) -> std::io::Result<(u16, Value)> {
+        let fut = async {
+            let tcp = tokio::net::TcpStream::connect(&self.addr).await?;
+            let name = ServerName::try_from("127.0.0.1").unwrap();
+            let tls = self.tls.connect(name, tcp).await?;
+            let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+                .await
+                .map_err(std::io::Error::other)?;
+            tokio::spawn(conn);
+            let mut b = hyper::Request::builder()
+                .method(method)
+                .uri(path)
+                .header("host", &self.addr)
+                .header("content-type", ctype);
+            if let Some(t) = &self.token {
+                b = b.header("authorization", format!("Bearer {t}"));
+            }
+            let req = b.body(Full::new(Bytes::from(body.to_string()))).unwrap();
+            let resp = send
+                .send_request(req)
+                .await
+                .map_err(std::io::Error::other)?;
+            let code = resp.status().as_u16();
+            let bytes = resp
+                .into_body()
+                .collect()
+                .await
+                .map_err(std::io::Error::other)?
+                .to_bytes();
+            Ok::<_, std::io::Error>((code, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+        };
+        tokio::time::timeout(Duration::from_secs(30), fut)
+            .await
+            .expect("request hung")
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send("GET", path, "application/json", "").await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send("POST", path, "application/json", &body.to_string())
+            .await
+    }
+
+    pub async fn apply(&self, path: &str, query: &str, body: &str) -> (u16, Value) {
+        self.send(
+            "PATCH",
+            &format!("{path}?{query}"),
+            "application/apply-patch+yaml",
+            body,
+        )
+        .await
+    }
+}
