@@ -5,12 +5,14 @@
 //! to providers only through [`mlstack_provider_api::Provider`]; [`cli`] is a thin layer on top.
 
 pub mod apply;
+pub mod builtin;
 pub mod cli;
 pub mod diag;
 pub mod generate;
 pub mod graph;
 pub mod plan;
 pub mod providers;
+pub mod render;
 pub mod schema;
 pub mod session;
 pub mod stack;

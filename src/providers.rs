@@ -10,6 +10,12 @@ pub struct Registry {
     providers: BTreeMap<&'static str, (Arc<dyn Provider>, ProviderSchema)>,
 }
 
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.providers.keys()).finish()
+    }
+}
+
 impl Registry {
     /// An empty registry (tests add their own providers).
     pub fn empty() -> Self {
@@ -23,6 +29,8 @@ impl Registry {
         let mut r = Registry::empty();
         r.add(Arc::new(mlstack_provider_random::RandomProvider));
         r.add(Arc::new(mlstack_provider_local::LocalProvider));
+        r.add(Arc::new(mlstack_provider_kubernetes::KubernetesProvider));
+        r.add(Arc::new(crate::builtin::MonitoringProvider));
         r
     }
 

@@ -27,6 +27,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Plan and apply the deletion of everything the stack manages.
     Destroy(ApplyArgs),
+    /// Write every Kubernetes object and generated monitoring file as files; no network.
+    Render(RenderArgs),
     /// Print the dependency graph.
     Graph(GraphArgs),
     /// Print stack outputs.
@@ -141,6 +143,15 @@ pub enum Format {
 pub enum GraphFormat {
     Dot,
     Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// The directory to write into (created when missing).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod graph;
 mod import;
 mod output;
 mod plan;
+mod render;
 mod run;
 mod schema;
 mod show;
@@ -107,6 +108,7 @@ pub fn load_options(args: &StackArgs) -> Result<crate::stack::LoadOptions, CliEr
         var_files: args.var_files.clone(),
         env: std::env::vars().collect(),
         modules_dir: None,
+        registry: None,
     })
 }
 
@@ -140,6 +142,7 @@ pub fn main() -> ExitCode {
         Command::Plan(a) => plan::run(&a, ui),
         Command::Apply(a) => apply::run(&a, ui),
         Command::Destroy(a) => destroy::run(&a, ui),
+        Command::Render(a) => render::run(&a, ui),
         Command::Graph(a) => graph::run(&a, ui),
         Command::Output(a) => output::run(&a, ui),
         Command::Show(a) => show::run(&a, ui),

@@ -60,6 +60,16 @@ pub fn build(path: &Path, text: &str, options: &LoadOptions) -> Result<Stack, Di
         defs: HashMap::new(),
         hints,
         module_names: None,
+        registry: options
+            .registry
+            .clone()
+            .unwrap_or_else(crate::providers::Registry::builtin),
+        provider_types: raw
+            .providers
+            .iter()
+            .map(|p| (p.key.clone(), p.type_name.clone()))
+            .collect(),
+        bundles: BTreeMap::new(),
     };
     let mut root_scope = scope::Scope::new(String::new(), Vec::new(), scope::ValueRoot::Var);
     root_scope.values = computed.scope_values;
@@ -122,6 +132,7 @@ pub fn build(path: &Path, text: &str, options: &LoadOptions) -> Result<Stack, Di
         );
     }
 
+    loader.finish_bundles();
     let loader::Loader {
         sources,
         diags,

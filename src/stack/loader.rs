@@ -35,6 +35,12 @@ pub struct Loader<'o> {
     pub hints: Hints,
     /// Names of the module directories, listed on first need.
     pub module_names: Option<Vec<String>>,
+    /// The providers (schemas for bundles and stamps).
+    pub registry: Registry,
+    /// Provider block key → provider type, for the declared blocks.
+    pub provider_types: BTreeMap<String, String>,
+    /// Bundle address → the addresses of its items (for `depends_on: [bundle]`).
+    pub bundles: BTreeMap<String, Vec<String>>,
 }
 
 impl Loader<'_> {
@@ -51,9 +57,15 @@ impl Loader<'_> {
         let mut resources = Vec::with_capacity(body.resources.len());
         for r in body.resources {
             if self.claim(&mut claimed, &r.name, r.span, scope) {
+                let bundle = r.type_name.as_ref().is_some_and(|(t, _)| {
+                    let p = r.provider.as_ref().map(|(p, _)| p.as_str());
+                    self.schema_of(t, p, r.mode)
+                        .is_some_and(|s| s.bundle.is_some())
+                });
                 let d = Declared {
                     span: r.span,
                     enabled: Some(true),
+                    bundle,
                 };
                 match r.mode {
                     Mode::Managed => scope.resources.insert(r.name.clone(), d),
@@ -113,8 +125,10 @@ impl Loader<'_> {
                 continue;
             }
             if let Some(decl) = self.resource_decl(r, scope, inherited) {
-                addresses.push(decl.address.clone());
-                self.resources.push(decl);
+                for decl in self.expand(decl) {
+                    addresses.push(decl.address.clone());
+                    self.resources.push(decl);
+                }
             }
         }
         addresses
@@ -405,6 +419,7 @@ impl Loader<'_> {
             } else {
                 match scope.resources.get(text) {
                     Some(x) if x.enabled == Some(false) => Err(disabled_dep(text, *span, x.span)),
+                    // A bundle's address stands for all its items (replaced once loaded).
                     Some(_) => Ok(vec![scope.resource_address(text)]),
                     None => Err(self.unknown_dep(text, *span, scope)),
                 }

@@ -7,6 +7,7 @@
 //! `build` assembles the [`Stack`]. [`check`] then validates it against provider schemas.
 
 mod build;
+mod bundle;
 mod check;
 mod expr;
 mod fields;
@@ -55,6 +56,9 @@ pub struct LoadOptions {
     pub env: BTreeMap<String, String>,
     /// Where module directories live; default `modules/` beside the stack's directory or above.
     pub modules_dir: Option<PathBuf>,
+    /// The providers whose schemas decide bundle expansion, stamps and ordering; default the
+    /// built-in ones.
+    pub registry: Option<crate::providers::Registry>,
 }
 
 /// Loads, checks and expands a stack file. Every problem is a diagnostic pointing at its line;

@@ -225,6 +225,26 @@ impl Resolver<'_> {
         if d.enabled == Some(false) {
             return Err(Box::new(disabled(r, "resource", name, d.span)));
         }
+        if d.bundle {
+            // A bundle stands for many resources: the first step names one, `NAME["KEY"]`.
+            let Some((PathStep::Key(key), rest)) = r.path.split_first() else {
+                return Err(Box::new(
+                    Diagnostic::new(
+                        "invalid-expression",
+                        format!("`{name}` is a bundle: refer to one of its items"),
+                    )
+                    .at(r.span, "which item?")
+                    .help(format!(
+                        "write `{name}[\"KEY\"].ATTR`, e.g. `${{{name}[\"v1/Service/NAMESPACE/NAME\"].manifest.metadata.name}}`"
+                    )),
+                ));
+            };
+            return Ok(Some(single_ref(
+                super::bundle::item_address(&self.scope.resource_address(name), key),
+                rest,
+                r.span,
+            )));
+        }
         Ok(Some(single_ref(
             self.scope.resource_address(name),
             &r.path,

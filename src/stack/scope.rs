@@ -11,6 +11,8 @@ pub struct Declared {
     pub span: Span,
     /// `Some(false)` when disabled; `None` when its `enabled` could not be evaluated.
     pub enabled: Option<bool>,
+    /// A bundle: references name one of its items, `NAME["KEY"]`.
+    pub bundle: bool,
 }
 
 /// A module instance, as far as references to it are concerned.

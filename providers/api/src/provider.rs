@@ -115,6 +115,15 @@ pub struct ApplyRequest<'a> {
     pub ignore_paths: &'a [Path],
 }
 
+/// What one resource offers to and needs from others, as opaque keys the engine matches to add
+/// ordering edges (a Kubernetes object needs `namespace/NAME`, which a Namespace object
+/// offers). The engine adds an edge only when some resource offers the key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderingKeys {
+    pub provides: Vec<String>,
+    pub requires: Vec<String>,
+}
+
 /// The stages every provider takes part in.
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync {
@@ -127,6 +136,17 @@ pub trait Provider: Send + Sync {
     /// Static checks beyond the schema. No network.
     fn validate(&self, _type_name: &str, _properties: &Value) -> Vec<ValidationIssue> {
         Vec::new()
+    }
+
+    /// True when reading this provider's data sources touches no network (local files, pure
+    /// generators): `mlstack render`, which never contacts an API, reads them.
+    fn offline(&self) -> bool {
+        false
+    }
+
+    /// Ordering keys of one resource from its properties as known at load (unknowns inside).
+    fn ordering(&self, _type_name: &str, _properties: &Value) -> OrderingKeys {
+        OrderingKeys::default()
     }
 
     /// Refresh one resource from its recorded attributes.

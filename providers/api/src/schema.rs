@@ -92,6 +92,43 @@ impl AttrSchema {
     }
 }
 
+/// A resource type that stands for many resources: the loader expands each item of the list
+/// attribute `list_attr` into a resource of type `item_type` whose only property is
+/// `item_attr`, addressed `NAME["<key>"]`. The key joins, with `/`, the string values at
+/// `key_paths` inside the item (which must be literal, known at load); an optional path that is
+/// absent is left out (`v1/Namespace/monitoring` vs `v1/Service/monitoring/prometheus`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleSpec {
+    pub list_attr: &'static str,
+    pub item_type: &'static str,
+    pub item_attr: &'static str,
+    pub key_paths: &'static [KeyPath],
+}
+
+/// One part of a bundle item's key: a path inside the item, and whether it must be present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyPath {
+    pub path: &'static [&'static str],
+    pub required: bool,
+}
+
+/// A value the loader writes into every resource of a type (e.g. the labels that mark a
+/// Kubernetes object as managed by this stack), so plans, apply and `render` all see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    /// Where, inside the properties (`manifest`, `metadata`, `labels`, `app.kubernetes.io/...`).
+    pub path: &'static [&'static str],
+    pub value: StampValue,
+}
+
+/// What a [`Stamp`] writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StampValue {
+    Literal(&'static str),
+    /// The stack's name.
+    StackName,
+}
+
 /// The schema of one resource or data source type.
 #[derive(Debug, Clone, Default)]
 pub struct ResourceSchema {
@@ -99,6 +136,10 @@ pub struct ResourceSchema {
     /// Accept attributes not listed (the provider validates them itself).
     pub open: bool,
     pub description: &'static str,
+    /// Set for bundle types, which the loader expands into one resource per item.
+    pub bundle: Option<BundleSpec>,
+    /// Values written into every resource of this type at load.
+    pub stamps: Vec<Stamp>,
 }
 
 impl ResourceSchema {
@@ -107,6 +148,8 @@ impl ResourceSchema {
             attributes: BTreeMap::new(),
             open: false,
             description,
+            bundle: None,
+            stamps: Vec::new(),
         }
     }
 
@@ -117,6 +160,16 @@ impl ResourceSchema {
 
     pub fn open(mut self) -> Self {
         self.open = true;
+        self
+    }
+
+    pub fn bundle(mut self, spec: BundleSpec) -> Self {
+        self.bundle = Some(spec);
+        self
+    }
+
+    pub fn stamp(mut self, path: &'static [&'static str], value: StampValue) -> Self {
+        self.stamps.push(Stamp { path, value });
         self
     }
 }

@@ -31,6 +31,10 @@ impl Provider for LocalProvider {
         s
     }
 
+    fn offline(&self) -> bool {
+        true
+    }
+
     fn validate(&self, type_name: &str, properties: &Value) -> Vec<ValidationIssue> {
         match type_name {
             "local_file" => file::validate(properties),
