@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 pub struct Work {
@@ -96,10 +96,22 @@ impl Work {
 }
 
 pub fn wait_with_guard(mut child: std::process::Child, guard: Duration) -> Run {
+    // Drain both pipes on threads so a large output cannot fill a pipe and stall the child.
+    fn drain<R: std::io::Read + Send + 'static>(r: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    }
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
     let start = std::time::Instant::now();
-    loop {
+    let status = loop {
         match child.try_wait() {
-            Ok(Some(_)) => break,
+            Ok(Some(status)) => break status,
             Ok(None) if start.elapsed() > guard => {
                 let _ = child.kill();
                 panic!("mlstack hung for more than {guard:?}");
@@ -107,12 +119,11 @@ pub fn wait_with_guard(mut child: std::process::Child, guard: Duration) -> Run {
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => panic!("wait: {e}"),
         }
-    }
-    let out: Output = child.wait_with_output().expect("output");
+    };
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned(),
+        stderr: String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned(),
     }
 }
 
