@@ -13,6 +13,7 @@ pub mod graph;
 pub mod plan;
 pub mod providers;
 pub mod render;
+pub mod sandbox;
 pub mod schema;
 pub mod session;
 pub mod stack;

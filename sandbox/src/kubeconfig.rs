@@ -27,11 +27,17 @@ pub fn base64(bytes: &[u8]) -> String {
 /// The kubeconfig for `handle` (cluster, user and context all named `mlstack-sandbox`).
 /// It contains the token: write it with mode 0600 and never print it in logs.
 pub fn kubeconfig(handle: &Handle) -> String {
+    kubeconfig_for(&handle.endpoint, &handle.ca_pem, &handle.token)
+}
+
+/// The same kubeconfig from the three facts a running sandbox records (for a process that
+/// did not start it).
+pub fn kubeconfig_for(endpoint: &str, ca_pem: &str, token: &str) -> String {
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: mlstack-sandbox\n  cluster:\n    server: {}\n    certificate-authority-data: {}\nusers:\n- name: mlstack-sandbox\n  user:\n    token: {}\ncontexts:\n- name: mlstack-sandbox\n  context:\n    cluster: mlstack-sandbox\n    user: mlstack-sandbox\n    namespace: default\ncurrent-context: mlstack-sandbox\n",
-        handle.endpoint,
-        base64(handle.ca_pem.as_bytes()),
-        handle.token
+        endpoint,
+        base64(ca_pem.as_bytes()),
+        token
     )
 }
 

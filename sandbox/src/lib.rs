@@ -33,5 +33,5 @@ mod write;
 mod yaml;
 
 pub use config::{Faults, SandboxConfig};
-pub use kubeconfig::kubeconfig;
+pub use kubeconfig::{kubeconfig, kubeconfig_for};
 pub use server::{Handle, KubeApi, StartError};

@@ -66,6 +66,25 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
+/// The namespaces every real cluster starts with (kubectl's default namespace among them).
+const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+fn seed_namespaces(api: &mut Api) {
+    for ns in SYSTEM_NAMESPACES {
+        let body =
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+        // An answer of 409 (already there, from the data dir) is what we want too.
+        let _ = api.handle(&crate::api::Request {
+            method: "POST".into(),
+            path: "/api/v1/namespaces".into(),
+            query: Default::default(),
+            content_type: "application/json".into(),
+            user_agent: "mlstack-sandbox".into(),
+            body: body.to_string().into_bytes(),
+        });
+    }
+}
+
 impl KubeApi {
     /// Loads the store, generates TLS material and listens on 127.0.0.1.
     pub async fn start(config: SandboxConfig) -> Result<Handle, StartError> {
@@ -84,6 +103,7 @@ impl KubeApi {
         });
         let mut api = Api::new(store);
         api.server_address = addr.to_string();
+        seed_namespaces(&mut api);
         let shared = Arc::new(Shared {
             api: Mutex::new(api),
             token: token.clone(),

@@ -42,6 +42,50 @@ pub enum Command {
     Import(ImportArgs),
     /// Print a JSON Schema of the stack file, for editor completion.
     Schema,
+    /// The local sandbox: an emulated Kubernetes API on loopback (nothing really runs in it).
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Start the sandbox in the background (idempotent) and print its endpoints.
+    Up(SandboxUpArgs),
+    /// Stop the sandbox.
+    Down,
+    /// Whether it runs, its endpoints and what it holds.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a kubeconfig for the real kubectl.
+    Kubeconfig {
+        /// A cluster created in the sandbox cloud (default: the most recent, or the standalone API).
+        #[arg(long)]
+        cluster: Option<String>,
+    },
+    /// Run the sandbox in the foreground (what `up` starts detached).
+    #[command(hide = true)]
+    Serve(SandboxUpArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SandboxUpArgs {
+    /// How long simulated controllers take to report workloads ready.
+    #[arg(long, default_value = "200ms", value_parser = parse_duration)]
+    pub ready_delay: std::time::Duration,
+    /// Added to every request.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub latency: std::time::Duration,
+    /// Share of resource requests answered with an injected error (0.0 to 1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// The injected error codes, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "500,429,409")]
+    pub error_codes: Vec<u16>,
+    /// Share of resource requests whose connection is dropped (0.0 to 1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_rate: f64,
 }
 
 #[derive(Debug, Args)]

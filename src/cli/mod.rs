@@ -10,6 +10,7 @@ mod output;
 mod plan;
 mod render;
 mod run;
+mod sandbox;
 mod schema;
 mod show;
 mod state;
@@ -149,6 +150,7 @@ pub fn main() -> ExitCode {
         Command::State(c) => state::run(&c, ui),
         Command::Import(a) => import::run(&a, ui),
         Command::Schema => schema::run(ui),
+        Command::Sandbox(c) => sandbox::run(&c, ui),
     };
     match result {
         Ok(code) => code,
