@@ -312,6 +312,10 @@ impl Provider for KubernetesProvider {
         let client = self.client(req.resource.provider_config)?;
         let mut want = stages::manifest_of(req.desired);
         let mut notes = Vec::new();
+        let full = self.recall(req.resource.address);
+        if full.as_ref().is_some_and(stages::scaled_externally) {
+            ignore.push(parse_path("manifest.spec.replicas"));
+        }
         if stages::hpa_targets(&client, &id).await? {
             if let Some(spec) = want.get_mut("spec").and_then(Json::as_object_mut) {
                 if spec.remove("replicas").is_some() {
@@ -327,8 +331,8 @@ impl Provider for KubernetesProvider {
         match client.apply(&want, true, true).await {
             Ok(result) => {
                 let planned = shape::project(&result, &[&want, &live_manifest]);
-                if let Some(full) = self.recall(req.resource.address) {
-                    notes.extend(stages::drift_notes(&planned, &live_manifest, &full));
+                if let Some(full) = &full {
+                    notes.extend(stages::drift_notes(&planned, &live_manifest, full, &ignore));
                 }
                 Ok(PlannedResource {
                     planned: stages::wrap(planned, req.desired),

@@ -9,7 +9,7 @@
 
 use crate::api::{ApiError, Client, ObjectId, FIELD_MANAGER};
 use crate::ready::{self, Readiness};
-use crate::shape::{self, Step};
+use crate::shape;
 use mlstack_provider_api::{parse_path, Path, ProviderError, Value};
 use serde_json::Value as Json;
 use std::time::{Duration, Instant};
@@ -95,7 +95,8 @@ pub fn scaled_externally(live: &Json) -> bool {
         })
 }
 
-/// The read projection: `live` reduced to the recorded shape.
+/// The read projection: `live` reduced to the recorded shape. A `spec.replicas` written
+/// through `/scale` is not ours: the recorded value stays, so it never reads as drift.
 pub fn read_projection(live: &Json, recorded: &Json) -> Json {
     let mut p = if recorded.is_object() {
         shape::project(live, &[recorded])
@@ -104,26 +105,35 @@ pub fn read_projection(live: &Json, recorded: &Json) -> Json {
     };
     if scaled_externally(live) {
         if let Some(spec) = p.get_mut("spec").and_then(Json::as_object_mut) {
-            spec.remove("replicas");
+            match recorded.pointer("/spec/replicas") {
+                Some(r) => spec.insert("replicas".into(), r.clone()),
+                None => spec.remove("replicas"),
+            };
         }
     }
     p
 }
 
 /// Notes naming who changed each field the plan would set back.
-pub fn drift_notes(planned: &Json, live_projection: &Json, live_full: &Json) -> Vec<String> {
+/// Paths in `ignored` (engine paths under `manifest`) get no note.
+pub fn drift_notes(
+    planned: &Json,
+    live_projection: &Json,
+    live_full: &Json,
+    ignored: &[Path],
+) -> Vec<String> {
     let mut notes = Vec::new();
     for p in shape::diff_paths(planned, live_projection) {
-        if matches!(p.first(), Some(Step::Key(k)) if k == "status") {
+        let text = format!("manifest.{}", shape::path_text(&p));
+        if ignored
+            .iter()
+            .any(|i| text.starts_with(&mlstack_provider_api::path_to_string(i)))
+        {
             continue;
         }
         let owners = shape::owners(live_full, &p, FIELD_MANAGER);
         if !owners.is_empty() {
-            notes.push(format!(
-                "manifest.{} was changed by {}",
-                shape::path_text(&p),
-                owners.join(", ")
-            ));
+            notes.push(format!("{text} was changed by {}", owners.join(", ")));
         }
     }
     notes
@@ -207,6 +217,11 @@ mod tests {
             {"manager": "kube-controller-manager", "operation": "Update", "subresource": "scale",
              "fieldsV1": {"f:spec": {"f:replicas": {}}}}]}, "spec": {"replicas": 5, "x": 1}});
         let rec = json!({"spec": {"replicas": 4, "x": 1}});
+        assert_eq!(
+            read_projection(&live, &rec),
+            json!({"spec": {"replicas": 4, "x": 1}})
+        );
+        let rec = json!({"spec": {"x": 1}});
         assert_eq!(read_projection(&live, &rec), json!({"spec": {"x": 1}}));
     }
 
