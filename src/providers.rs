@@ -29,7 +29,9 @@ impl Registry {
         let mut r = Registry::empty();
         r.add(Arc::new(mlstack_provider_random::RandomProvider));
         r.add(Arc::new(mlstack_provider_local::LocalProvider));
-        r.add(Arc::new(mlstack_provider_kubernetes::KubernetesProvider));
+        r.add(Arc::new(
+            mlstack_provider_kubernetes::KubernetesProvider::new(),
+        ));
         r.add(Arc::new(crate::builtin::MonitoringProvider));
         r
     }

@@ -31,9 +31,35 @@ impl From<crate::plan::PlanError> for CliError {
     }
 }
 
-/// The providers for a run.
-pub fn registry(_flags: &PlanFlags) -> Registry {
-    Registry::builtin()
+/// The providers for a run. With `--sandbox`, the kubernetes provider talks to the local
+/// sandbox (started when not running) whatever the stack's provider blocks say.
+pub fn registry(flags: &PlanFlags) -> Result<Registry, CliError> {
+    let mut r = Registry::builtin();
+    if flags.sandbox {
+        r.add(Arc::new(sandbox_kubernetes()?));
+    }
+    Ok(r)
+}
+
+/// The kubernetes provider pointed at the running sandbox of the working directory.
+fn sandbox_kubernetes() -> Result<mlstack_provider_kubernetes::KubernetesProvider, CliError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| CliError::Message(format!("cannot read the working directory: {e}")))?;
+    let dir = crate::sandbox::dir(&cwd);
+    let running = match crate::sandbox::running(&dir) {
+        Some(r) => r,
+        None => {
+            crate::sandbox::start_detached(&dir, &[])
+                .map_err(|e| CliError::Message(format!("cannot start the sandbox: {e}")))?
+                .0
+        }
+    };
+    let k = &running.kubernetes;
+    Ok(
+        mlstack_provider_kubernetes::KubernetesProvider::with_connection(
+            mlstack_provider_kubernetes::Conn::new(&k.endpoint, &k.ca_pem, &k.token),
+        ),
+    )
 }
 
 /// Opens a session for `operation`, locking unless `--lock=false`.
@@ -45,7 +71,7 @@ pub fn open_session(
 ) -> Result<Session, CliError> {
     Ok(Session::open(
         stack,
-        registry(flags),
+        registry(flags)?,
         operation,
         lock,
         flags.lock_timeout,

@@ -7,21 +7,40 @@
 //! `mlstack.dev/stack: <stack>`. Namespaces and CRDs are ordered before what needs them through
 //! [`Provider::ordering`].
 //!
-//! This step is static only: schema and validation. Talking to a cluster (server-side apply,
-//! dry-run diffs, readiness) comes with the sandbox; until then only planning the creation of an
-//! object that exists nowhere works, which is what a stack whose cluster is not created yet needs.
+//! Against a cluster it speaks JSON REST over its own lean HTTPS client (hyper + tokio-rustls
+//! with ring, already in the workspace through the sandbox) rather than `kube` + `k8s-openapi`:
+//! the provider works on untyped manifests only, so the typed API and its compile time buy
+//! nothing. Plans are server-side apply dry-runs (field manager `mlstack`, force) compared with
+//! the live object reduced to the fields the stack declares; see [`stages`] for the rules.
+//! While the provider configuration holds unknowns (its cluster is created in the same apply),
+//! objects plan as creates without contacting anything.
 
+mod api;
+mod conn;
+mod http;
 mod kinds;
 mod names;
+mod ready;
+mod retry;
+mod shape;
+pub mod stages;
 mod validate;
+mod yaml;
 
+pub use conn::{from_kubeconfig, Conn};
 pub use kinds::{scope, Scope};
 pub use names::{is_dns_label, is_dns_subdomain, is_label_key, is_label_value};
 
+use api::{Client, ObjectId};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use mlstack_provider_api::{
-    ApplyRequest, AttrSchema, AttrType, BundleSpec, KeyPath, OrderingKeys, PathStep, PlanRequest,
-    PlannedResource, Provider, ProviderError, ProviderResult, ProviderSchema, ReadResult,
-    ResourceRef, ResourceSchema, StampValue, ValidationIssue, Value,
+    parse_path, ApplyRequest, AttrSchema, AttrType, BundleSpec, KeyPath, OrderingKeys, PathStep,
+    PlanRequest, PlannedResource, Provider, ProviderError, ProviderResult, ProviderSchema,
+    ReadResult, ResourceRef, ResourceSchema, StampValue, ValidationIssue, Value,
 };
 
 /// Label every managed object carries.
@@ -55,13 +74,75 @@ pub const BUNDLE: BundleSpec = BundleSpec {
     ],
 };
 
-/// The built-in `kubernetes` provider.
-pub struct KubernetesProvider;
+/// The built-in `kubernetes` provider. Clients are cached per connection; the full live
+/// objects refresh read are kept for the plan's "changed by" notes.
+#[derive(Default)]
+pub struct KubernetesProvider {
+    /// Used instead of every provider block's settings (`--sandbox`).
+    override_conn: Option<Conn>,
+    clients: Mutex<BTreeMap<Conn, Arc<Client>>>,
+    live: Mutex<BTreeMap<String, Json>>,
+}
 
-fn no_cluster() -> ProviderError {
-    ProviderError::new(
-        "the kubernetes provider cannot reach a cluster yet (coming with the sandbox)",
-    )
+impl KubernetesProvider {
+    /// A provider that connects as each provider block says.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A provider that connects to `conn` whatever the stack says (the sandbox).
+    pub fn with_connection(conn: Conn) -> Self {
+        KubernetesProvider {
+            override_conn: Some(conn),
+            ..Self::default()
+        }
+    }
+
+    /// Whether objects of this resource must plan without contacting anything.
+    fn offline_config(&self, config: &Value) -> bool {
+        self.override_conn.is_none() && config.contains_unknown()
+    }
+
+    fn client(&self, config: &Value) -> ProviderResult<Arc<Client>> {
+        let conn = match &self.override_conn {
+            Some(c) => c.clone(),
+            None => conn::from_config(config).map_err(ProviderError::new)?,
+        };
+        let mut clients = self
+            .clients
+            .lock()
+            .map_err(|_| ProviderError::new("kubernetes client cache poisoned"))?;
+        if let Some(c) = clients.get(&conn) {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(Client::new(&conn).map_err(ProviderError::new)?);
+        clients.insert(conn, c.clone());
+        Ok(c)
+    }
+
+    fn remember(&self, address: &str, obj: &Json) {
+        if let Ok(mut m) = self.live.lock() {
+            m.insert(address.to_string(), obj.clone());
+        }
+    }
+
+    fn recall(&self, address: &str) -> Option<Json> {
+        self.live.lock().ok()?.get(address).cloned()
+    }
+}
+
+fn object_type(type_name: &str) -> ProviderResult<()> {
+    if type_name == "kubernetes_object" {
+        Ok(())
+    } else {
+        Err(ProviderError::new(format!(
+            "the kubernetes provider has no resource type {type_name}"
+        )))
+    }
+}
+
+fn id_of(v: &Value) -> ProviderResult<ObjectId> {
+    ObjectId::of(&stages::manifest_of(v)).map_err(ProviderError::new)
 }
 
 fn object_schema() -> ResourceSchema {
@@ -195,29 +276,136 @@ impl Provider for KubernetesProvider {
         keys
     }
 
-    async fn read(&self, _r: ResourceRef<'_>, _prior: &Value) -> ProviderResult<ReadResult> {
-        Err(no_cluster())
+    async fn read(&self, r: ResourceRef<'_>, prior: &Value) -> ProviderResult<ReadResult> {
+        object_type(r.type_name)?;
+        let id = id_of(prior)?;
+        let client = self.client(r.provider_config)?;
+        match client.get(&id).await {
+            Ok(Some(live)) => {
+                self.remember(r.address, &live);
+                let recorded = stages::manifest_of(prior);
+                Ok(ReadResult::Found(stages::wrap(
+                    stages::read_projection(&live, &recorded),
+                    prior,
+                )))
+            }
+            Ok(None) => Ok(ReadResult::Gone),
+            Err(e) => Err(stages::err(&id, "read failed", e)),
+        }
     }
 
     async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlannedResource> {
-        if req.resource.type_name != "kubernetes_object" {
-            return Err(ProviderError::new(format!(
-                "the kubernetes provider has no resource type {}",
-                req.resource.type_name
-            )));
-        }
-        if req.prior.is_none() && req.live.is_none() {
+        object_type(req.resource.type_name)?;
+        let Some(live) = req.live else {
             return Ok(PlannedResource::new(planned_create(req.desired)));
+        };
+        let mut ignore: Vec<_> = stages::SERVER_FIELDS
+            .iter()
+            .map(|p| parse_path(p))
+            .collect();
+        if self.offline_config(req.resource.provider_config) || req.desired.contains_unknown() {
+            let mut p = PlannedResource::new(planned_create(req.desired));
+            p.ignore_paths = ignore;
+            return Ok(p);
         }
-        Err(no_cluster())
+        let id = id_of(req.desired)?;
+        let client = self.client(req.resource.provider_config)?;
+        let mut want = stages::manifest_of(req.desired);
+        let mut notes = Vec::new();
+        let full = self.recall(req.resource.address);
+        if full.as_ref().is_some_and(stages::scaled_externally) {
+            ignore.push(parse_path("manifest.spec.replicas"));
+        }
+        if stages::hpa_targets(&client, &id).await? {
+            if let Some(spec) = want.get_mut("spec").and_then(Json::as_object_mut) {
+                if spec.remove("replicas").is_some() {
+                    notes.push(
+                        "spec.replicas is left to the HorizontalPodAutoscaler that targets it"
+                            .to_string(),
+                    );
+                }
+            }
+            ignore.push(parse_path("manifest.spec.replicas"));
+        }
+        let live_manifest = stages::manifest_of(live);
+        match client.apply(&want, true, true).await {
+            Ok(result) => {
+                let planned = shape::project(&result, &[&want, &live_manifest]);
+                if let Some(full) = &full {
+                    notes.extend(stages::drift_notes(&planned, &live_manifest, full, &ignore));
+                }
+                Ok(PlannedResource {
+                    planned: stages::wrap(planned, req.desired),
+                    requires_replace: Vec::new(),
+                    ignore_paths: ignore,
+                    notes,
+                })
+            }
+            Err(e) if !e.immutable_fields().is_empty() => {
+                let fields = e.immutable_fields();
+                notes.push(format!(
+                    "the API server refuses to change {} in place",
+                    fields.join(", ")
+                ));
+                Ok(PlannedResource {
+                    planned: planned_create(req.desired),
+                    requires_replace: stages::replace_paths(&fields),
+                    ignore_paths: ignore,
+                    notes,
+                })
+            }
+            Err(e) if e.not_found() => {
+                let mut p = PlannedResource::new(planned_create(req.desired));
+                p.ignore_paths = ignore;
+                Ok(p)
+            }
+            Err(e) => Err(stages::err(&id, "server-side apply dry-run failed", e)),
+        }
     }
 
-    async fn apply(&self, _req: ApplyRequest<'_>) -> ProviderResult<Value> {
-        Err(no_cluster())
+    async fn apply(&self, req: ApplyRequest<'_>) -> ProviderResult<Value> {
+        object_type(req.resource.type_name)?;
+        let id = id_of(req.desired)?;
+        let client = self.client(req.resource.provider_config)?;
+        let mut want = stages::manifest_of(req.desired);
+        if req.prior.is_some() && stages::hpa_targets(&client, &id).await? {
+            if let Some(spec) = want.get_mut("spec").and_then(Json::as_object_mut) {
+                spec.remove("replicas");
+            }
+        }
+        if !req.ignore_paths.is_empty() {
+            // ignore_changes: fields we leave to others are not sent, so not owned.
+            let mut v = stages::wrap(want, &Value::map());
+            for p in req.ignore_paths {
+                v.remove_path(p);
+            }
+            want = stages::manifest_of(&v);
+        }
+        let result = client
+            .apply(&want, false, true)
+            .await
+            .map_err(|e| stages::err(&id, "server-side apply failed", e))?;
+        self.remember(req.resource.address, &result);
+        Ok(stages::wrap(shape::project(&result, &[&want]), req.desired))
     }
 
-    async fn delete(&self, _r: ResourceRef<'_>, _prior: &Value) -> ProviderResult<()> {
-        Err(no_cluster())
+    async fn delete(&self, r: ResourceRef<'_>, prior: &Value) -> ProviderResult<()> {
+        object_type(r.type_name)?;
+        let id = id_of(prior)?;
+        let client = self.client(r.provider_config)?;
+        stages::delete(&client, &id).await
+    }
+
+    async fn wait_ready(
+        &self,
+        r: ResourceRef<'_>,
+        state: &Value,
+        timeout: Duration,
+    ) -> ProviderResult<()> {
+        object_type(r.type_name)?;
+        let id = id_of(state)?;
+        let client = self.client(r.provider_config)?;
+        stages::wait_ready(&client, &id, timeout.min(Duration::from_secs(300))).await
     }
 }
 

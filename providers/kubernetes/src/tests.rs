@@ -6,7 +6,7 @@ fn props(json: &str) -> Value {
 }
 
 fn issues(json: &str) -> Vec<(String, String)> {
-    KubernetesProvider
+    KubernetesProvider::new()
         .validate("kubernetes_object", &props(json))
         .into_iter()
         .map(|i| (path_to_string(&i.path), i.message))
@@ -93,13 +93,13 @@ fn unknown_values_are_not_checked() {
         ],
         Value::Unknown,
     );
-    let i = KubernetesProvider.validate("kubernetes_object", &v);
+    let i = KubernetesProvider::new().validate("kubernetes_object", &v);
     assert!(i.is_empty(), "{i:?}");
 }
 
 #[test]
 fn ordering_keys() {
-    let o = KubernetesProvider.ordering(
+    let o = KubernetesProvider::new().ordering(
         "kubernetes_object",
         &props(r#"{"manifest": {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": {"name": "r", "namespace": "mon"}}}"#),
     );
@@ -107,7 +107,7 @@ fn ordering_keys() {
         o.requires,
         vec!["namespace/mon", "kind/monitoring.coreos.com/PrometheusRule"]
     );
-    let o = KubernetesProvider.ordering(
+    let o = KubernetesProvider::new().ordering(
         "kubernetes_object",
         &props(r#"{"manifest": {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "prometheusrules.monitoring.coreos.com"},
             "spec": {"group": "monitoring.coreos.com", "names": {"kind": "PrometheusRule"}}}}"#),
@@ -116,7 +116,7 @@ fn ordering_keys() {
         o.provides,
         vec!["kind/monitoring.coreos.com/PrometheusRule"]
     );
-    let o = KubernetesProvider.ordering(
+    let o = KubernetesProvider::new().ordering(
         "kubernetes_object",
         &props(r#"{"manifest": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "mon"}}}"#),
     );
@@ -139,7 +139,7 @@ fn plan_without_cluster_is_a_create_and_everything_else_says_why_not() {
         provider_config: &config,
     };
     let p = rt
-        .block_on(KubernetesProvider.plan(PlanRequest {
+        .block_on(KubernetesProvider::new().plan(PlanRequest {
             resource: rr,
             desired: &desired,
             prior: None,
@@ -156,14 +156,24 @@ fn plan_without_cluster_is_a_create_and_everything_else_says_why_not() {
             .get_path(&mlstack_provider_api::parse_path("manifest.metadata.name")),
         Some(Value::from("mon"))
     );
-    let e = rt
-        .block_on(KubernetesProvider.plan(PlanRequest {
+    // Recorded but not found live: planned as a create again, still without a cluster.
+    let p = rt
+        .block_on(KubernetesProvider::new().plan(PlanRequest {
             resource: rr,
             desired: &desired,
             prior: Some(&desired),
             live: None,
         }))
+        .unwrap();
+    assert!(p.requires_replace.is_empty());
+    // Reading needs a usable connection: a host without a CA is refused before any request.
+    let config = props(r#"{"host": "https://127.0.0.1:1"}"#);
+    let rr = ResourceRef {
+        provider_config: &config,
+        ..rr
+    };
+    let e = rt
+        .block_on(KubernetesProvider::new().read(rr, &desired))
         .unwrap_err();
-    assert!(e.message.contains("cannot reach a cluster yet"));
-    assert!(rt.block_on(KubernetesProvider.read(rr, &desired)).is_err());
+    assert!(e.message.contains("no CA certificate"), "{e}");
 }
