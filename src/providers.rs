@@ -30,6 +30,7 @@ impl Registry {
         r.add(Arc::new(mlstack_provider_random::RandomProvider));
         r.add(Arc::new(mlstack_provider_local::LocalProvider));
         r.add(Arc::new(mlstack_provider_kubernetes::KubernetesProvider));
+        r.add(Arc::new(mlstack_provider_yandex::YandexProvider));
         r.add(Arc::new(crate::builtin::MonitoringProvider));
         r
     }
