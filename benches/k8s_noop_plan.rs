@@ -54,13 +54,25 @@ fn generate(dir: &Path, n: usize) {
 fn main() {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_mlstack"));
     let benching = std::env::args().any(|a| a == "--bench");
-    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "kubectl is required under CI=true");
+    if Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "kubectl is required under CI=true"
+        );
         println!("SKIPPED: kubectl not found");
         return;
     }
     // Under `cargo test --all-targets` a small smoke run keeps the benchmark from rotting.
-    let (n, rounds, latency) = if benching { (200, 5, "10ms") } else { (10, 1, "0s") };
+    let (n, rounds, latency) = if benching {
+        (200, 5, "10ms")
+    } else {
+        (10, 1, "0s")
+    };
     let dir = std::env::temp_dir().join(format!("mlstack-k8s-bench-{}", std::process::id()));
     generate(&dir, n);
     let ml = |args: &[&str]| {
@@ -70,7 +82,12 @@ fn main() {
     };
     run(ml(&["sandbox", "up", "--latency", latency]).stdin(Stdio::null()));
     let result = std::panic::catch_unwind(|| {
-        let (code, _) = run(&mut ml(&["apply", "stack.yaml", "--sandbox", "--auto-approve"]));
+        let (code, _) = run(&mut ml(&[
+            "apply",
+            "stack.yaml",
+            "--sandbox",
+            "--auto-approve",
+        ]));
         assert_eq!(code, 0, "apply failed");
         let kc = Command::new(&bin)
             .args(["sandbox", "kubeconfig"])
@@ -91,7 +108,12 @@ fn main() {
         };
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            let (code, t) = run(&mut ml(&["plan", "stack.yaml", "--sandbox", "--detailed-exitcode"]));
+            let (code, t) = run(&mut ml(&[
+                "plan",
+                "stack.yaml",
+                "--sandbox",
+                "--detailed-exitcode",
+            ]));
             assert_eq!(code, 0, "the plan must be empty");
             ours.push(t);
             let (code, t) = run(&mut kubectl());
@@ -100,12 +122,21 @@ fn main() {
         }
         (median(ours), median(theirs))
     });
-    let _ = Command::new(&bin).args(["sandbox", "down"]).current_dir(&dir).output();
+    let _ = Command::new(&bin)
+        .args(["sandbox", "down"])
+        .current_dir(&dir)
+        .output();
     let _ = std::fs::remove_dir_all(&dir);
     let (ours, theirs) = result.unwrap_or_else(|e| std::panic::resume_unwind(e));
     println!("objects: {n}, sandbox latency: {latency}, rounds: {rounds} (medians)");
     println!("| tool | no-op plan / diff |\n|---|---:|");
     println!("| mlstack plan --sandbox | {:.3} s |", ours.as_secs_f64());
-    println!("| kubectl diff --server-side | {:.3} s |", theirs.as_secs_f64());
-    println!("ratio kubectl / mlstack: {:.1}×", theirs.as_secs_f64() / ours.as_secs_f64());
+    println!(
+        "| kubectl diff --server-side | {:.3} s |",
+        theirs.as_secs_f64()
+    );
+    println!(
+        "ratio kubectl / mlstack: {:.1}×",
+        theirs.as_secs_f64() / ours.as_secs_f64()
+    );
 }
