@@ -671,3 +671,49 @@ fn schema_describes_sections_and_resource_types() {
         "per-type properties are described"
     );
 }
+
+#[test]
+fn secrets_read_by_data_sources_are_used_but_never_stored() {
+    let w = Work::new();
+    w.write("token.txt", "t0ken-9f8e7d6c5b4a");
+    w.write(
+        "stack.yaml",
+        r#"stack:
+  name: demo
+data:
+  token:
+    type: local_sensitive_file
+    properties:
+      filename: token.txt
+resources:
+  copy:
+    type: local_file
+    properties:
+      filename: out/token.copy
+      sensitive_content: ${data.token.content}
+      file_permission: "0600"
+"#,
+    );
+    let r = w.run(&["apply", "stack.yaml", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.all().contains("t0ken-9f8e7d6c5b4a"));
+    assert_eq!(w.read("out/token.copy"), "t0ken-9f8e7d6c5b4a");
+    let state = w.read(".mlstack/demo/state.json");
+    let data_entry = w.state("demo")["resources"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["address"] == "data.token").cloned())
+        .expect("the data source is recorded");
+    assert!(
+        data_entry["attributes"]["content"].is_null(),
+        "{data_entry}"
+    );
+    // The managed copy is the user's own resource and is kept (state is 0600); the data
+    // source's secret is not.
+    assert_eq!(
+        state.matches("t0ken-9f8e7d6c5b4a").count(),
+        1,
+        "only the managed copy holds it"
+    );
+    let p = w.run(&["plan", "stack.yaml", "--detailed-exitcode"]);
+    assert_eq!(p.code, 0, "{p:?}");
+}

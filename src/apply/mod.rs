@@ -61,6 +61,8 @@ enum Update {
 
 struct NodeDone {
     updates: Vec<Update>,
+    /// A data source's full result (secrets included), kept in memory for its dependents.
+    data_value: Option<Value>,
     id: Option<String>,
     /// A no-op that only refreshed state: not counted, not announced.
     quiet: bool,
@@ -122,6 +124,7 @@ pub async fn apply(
     let state_cell = RefCell::new(std::mem::take(state));
     let report = RefCell::new(ApplyReport::default());
     let dirty = std::cell::Cell::new(false);
+    let data_values: RefCell<BTreeMap<String, Value>> = RefCell::new(BTreeMap::new());
     let started_at: RefCell<BTreeMap<usize, Instant>> = RefCell::new(BTreeMap::new());
 
     let mut tick = |running: &[(usize, Instant)]| {
@@ -150,8 +153,11 @@ pub async fn apply(
             let values = {
                 let st = state_cell.borrow();
                 let mut m: BTreeMap<String, Value> = BTreeMap::new();
+                let data = data_values.borrow();
                 for d in graph.dependencies(&c.address) {
-                    if let Some(r) = st.resource(&d) {
+                    if let Some(v) = data.get(&d) {
+                        m.insert(d, v.clone());
+                    } else if let Some(r) = st.resource(&d) {
                         m.insert(d, r.value());
                     }
                 }
@@ -190,6 +196,15 @@ pub async fn apply(
                         st.remove(a);
                     }
                 }
+            }
+            if let Ok(NodeDone {
+                data_value: Some(v),
+                ..
+            }) = result
+            {
+                data_values
+                    .borrow_mut()
+                    .insert(c.address.clone(), v.clone());
             }
             let mut rep = report.borrow_mut();
             match result {
@@ -293,7 +308,13 @@ fn resource_state(stack: &Stack, c: &ResourceChange, v: &Value) -> ResourceState
         dependencies: c.dependencies.clone(),
         prevent_destroy: decl.is_some_and(|d| d.lifecycle.prevent_destroy),
     };
-    r.set_value(v);
+    // Data sources are read again on every run, so their secrets (e.g. an IAM token) are never
+    // written to state: dependents in this run get them from memory.
+    if c.mode == Mode::Data {
+        r.set_value(&v.redact_sensitive());
+    } else {
+        r.set_value(v);
+    }
     r
 }
 
@@ -334,12 +355,25 @@ async fn run_one(
         // Record what refresh saw, when it differs from what state holds.
         let quiet = NodeDone {
             updates: Vec::new(),
+            data_value: if c.mode == Mode::Data {
+                c.after.clone()
+            } else {
+                None
+            },
             id: None,
             quiet: true,
         };
+        let recorded = |v: &Value| {
+            if c.mode == Mode::Data {
+                v.redact_sensitive()
+            } else {
+                v.clone()
+            }
+        };
         return match (&c.after, &prior_value) {
             (Some(after), Some(p))
-                if !after.same_data(p) || after.sensitive_paths() != p.sensitive_paths() =>
+                if !recorded(after).same_data(p)
+                    || after.sensitive_paths() != p.sensitive_paths() =>
             {
                 Ok(NodeDone {
                     updates: vec![Update::Upsert(resource_state(stack, c, after))],
@@ -363,6 +397,7 @@ async fn run_one(
         let Some(p) = prior_value else {
             return Ok(NodeDone {
                 updates: Vec::new(),
+                data_value: None,
                 id: None,
                 quiet: false,
             });
@@ -370,6 +405,7 @@ async fn run_one(
         return match provider.delete(rref, &p).await {
             Ok(()) => Ok(NodeDone {
                 updates: vec![Update::Remove(c.address.clone())],
+                data_value: None,
                 id: None,
                 quiet: false,
             }),
@@ -390,15 +426,15 @@ async fn run_one(
 
     if c.mode == Mode::Data {
         return match provider.read_data(rref, &desired).await {
-            Ok(v) => Ok(NodeDone {
-                updates: vec![Update::Upsert(resource_state(
-                    stack,
-                    c,
-                    &mark_sensitive(v, schema),
-                ))],
-                id: None,
-                quiet: false,
-            }),
+            Ok(v) => {
+                let v = mark_sensitive(v, schema);
+                Ok(NodeDone {
+                    updates: vec![Update::Upsert(resource_state(stack, c, &v))],
+                    data_value: Some(v),
+                    id: None,
+                    quiet: false,
+                })
+            }
             Err(e) => Err(failed(format!("read failed: {e}"), Vec::new())),
         };
     }
@@ -474,6 +510,7 @@ async fn run_one(
     }
     Ok(NodeDone {
         updates,
+        data_value: None,
         id,
         quiet: false,
     })

@@ -342,6 +342,21 @@ impl Value {
         self
     }
 
+    /// The value with the data behind every sensitive mark replaced by null (the marks stay):
+    /// what may be written where secrets must not be, such as data-source results in state.
+    pub fn redact_sensitive(&self) -> Value {
+        match self {
+            Value::Sensitive(_) => Value::Null.into_sensitive(),
+            Value::List(l) => Value::List(l.iter().map(Value::redact_sensitive).collect()),
+            Value::Map(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.redact_sensitive()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
     /// Plain JSON with every mark dropped: sensitive data in clear, unknowns as null.
     /// Only for places that are allowed to hold secrets (state, provider calls).
     pub fn to_json_unmarked(&self) -> serde_json::Value {

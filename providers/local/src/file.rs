@@ -23,6 +23,16 @@ pub fn schema() -> ResourceSchema {
         .attr("id", AttrSchema::computed(AttrType::String))
 }
 
+/// Like the `local_file` data source, but the content is a secret (a token, a key).
+pub fn sensitive_data_schema() -> ResourceSchema {
+    ResourceSchema::new("Reads an existing file whose content is secret")
+        .attr("filename", AttrSchema::input(AttrType::String).required())
+        .attr(
+            "content",
+            AttrSchema::computed(AttrType::String).sensitive(),
+        )
+}
+
 pub fn data_schema() -> ResourceSchema {
     ResourceSchema::new("Reads an existing file")
         .attr("filename", AttrSchema::input(AttrType::String).required())

@@ -28,6 +28,8 @@ impl Provider for LocalProvider {
         s.resources.insert("local_file", file::schema());
         s.resources.insert("local_command", command::schema());
         s.data_sources.insert("local_file", file::data_schema());
+        s.data_sources
+            .insert("local_sensitive_file", file::sensitive_data_schema());
         s
     }
 
@@ -86,7 +88,7 @@ impl Provider for LocalProvider {
 
     async fn read_data(&self, r: ResourceRef<'_>, properties: &Value) -> ProviderResult<Value> {
         match r.type_name {
-            "local_file" => file::read_data(properties).await,
+            "local_file" | "local_sensitive_file" => file::read_data(properties).await,
             t => Err(unknown_type(t)),
         }
     }
