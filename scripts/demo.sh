@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-bin=target/release/mlstack
+bin="${CARGO_TARGET_DIR:-target}/release/mlstack"
 
 stack=examples/quickstart/stack.yaml
 $bin validate "$stack"
