@@ -40,6 +40,11 @@ fn bundle_schema() -> ResourceSchema {
             "files",
             AttrSchema::computed(AttrType::Map).describe("every generated file by relative path"),
         )
+        .attr(
+            "prometheus_rules",
+            AttrSchema::computed(AttrType::Map)
+                .describe("each rule file's groups by short name, as a PrometheusRule spec"),
+        )
 }
 
 /// The spec from properties; `Err` with a message when it does not deserialize.
@@ -47,6 +52,7 @@ fn spec_of(properties: &Value) -> Result<MonitoringSpec, String> {
     let mut json = properties.to_json_unmarked();
     if let Some(m) = json.as_object_mut() {
         m.remove("files");
+        m.remove("prometheus_rules");
         // Unset attributes are null in the stack; the spec wants them absent (defaults).
         m.retain(|_, v| !v.is_null());
     }
@@ -147,6 +153,16 @@ impl Provider for MonitoringProvider {
             _ => BTreeMap::new(),
         };
         out.insert("files".into(), Value::Map(files));
+        // Each rule file's groups as structured data, keyed by its short name (`app-NAME`,
+        // `kafka`, `pipeline`), so that a PrometheusRule object can take them as its `spec`.
+        let rules: BTreeMap<String, Value> = generate::rule_files(&spec)
+            .iter()
+            .map(|f| {
+                let v = Value::from(f.to_json());
+                (f.name.clone(), if secret { v.into_sensitive() } else { v })
+            })
+            .collect();
+        out.insert("prometheus_rules".into(), Value::Map(rules));
         Ok(Value::Map(out))
     }
 }
