@@ -5,26 +5,13 @@
 //! The tools are found on PATH. When one is missing the test prints that it is skipped, except
 //! under `CI=true`, where it fails: CI must prove what these tests prove.
 
+mod common;
+
+use common::tool;
 use mlstack::generate::{self, alertmanager, MonitoringSpec};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    let found = std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("`{name}` is not on PATH and CI=true: install it (scripts/check.sh does: apt-get install prometheus prometheus-alertmanager)");
-        }
-        eprintln!(
-            "SKIPPED: `{name}` is not on PATH (apt-get install prometheus prometheus-alertmanager)"
-        );
-    }
-    found
-}
 
 fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd.output().expect("run tool");
@@ -434,21 +421,5 @@ fn alertmanager_inhibits_cpu_and_scaled_alerts_of_the_same_app_only() {
     assert_eq!(
         state("ModelOverloadedAtMaxReplicas", "fraud-detection"),
         "active"
-    );
-}
-
-/// `MLSTACK_DUMP_DIR=/some/dir cargo test --test generate_tools dump -- --ignored` writes the
-/// rendered files for a look.
-#[test]
-#[ignore]
-fn dump() {
-    let dir = PathBuf::from(std::env::var("MLSTACK_DUMP_DIR").expect("MLSTACK_DUMP_DIR"));
-    write_all(
-        &dir.join("full"),
-        &generate::render_all(&full_spec()).unwrap(),
-    );
-    write_all(
-        &dir.join("odd"),
-        &generate::render_all(&odd_spec()).unwrap(),
     );
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Run, Work};
+use common::{tool, Run, Work};
 use std::process::Command;
 
 /// Stops the sandbox even when an assertion fails.
@@ -23,21 +23,6 @@ fn example() -> String {
         "{}/examples/kubernetes/stack.yaml",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-fn kubectl_found() -> bool {
-    let found = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl is required under CI=true"
-        );
-        eprintln!("SKIPPED: kubectl not found");
-    }
-    found
 }
 
 /// Runs kubectl with the sandbox kubeconfig `mlstack sandbox kubeconfig` printed.
@@ -79,7 +64,7 @@ fn ml(w: &Work, args: &[&str]) -> Run {
 
 #[test]
 fn example_applies_plans_empty_repairs_drift_and_destroys() {
-    if !kubectl_found() {
+    if tool("kubectl").is_none() {
         return;
     }
     let w = Work::new();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Work;
+use common::{tool, Work};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -34,22 +34,6 @@ fn tree(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     walk(dir, dir, &mut out);
     out
-}
-
-fn tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    let found = std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("`{name}` is not on PATH and CI=true: install it (apt-get install prometheus prometheus-alertmanager)");
-        }
-        eprintln!(
-            "SKIPPED: `{name}` is not on PATH (apt-get install prometheus prometheus-alertmanager)"
-        );
-    }
-    found
 }
 
 fn render(w: &Work) -> BTreeMap<String, String> {

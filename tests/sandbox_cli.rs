@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Work;
+use common::{tool, Work};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -40,19 +40,7 @@ fn run_to_eof(w: &Work, args: &[&str]) -> (i32, String) {
 }
 
 fn kubectl(w: &Work, args: &[&str]) -> Option<std::process::Output> {
-    let found = Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
-        .output()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl is required under CI=true"
-        );
-        eprintln!("SKIPPED: kubectl not found");
-        return None;
-    }
+    tool("kubectl")?;
     let out = Command::new("kubectl")
         .args(["--kubeconfig", &w.path("kc").display().to_string()])
         .args(["--cache-dir", &w.path("kcache").display().to_string()])

@@ -139,3 +139,22 @@ pub fn wait_for_file(p: &Path) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A tool the tests drive for real (promtool, amtool, kubectl, ...), found on PATH. When it is
+/// missing the test is skipped with a message, except under `CI=true`, where that is a failure:
+/// scripts/check.sh installs them, so a missing tool in CI is a broken setup, not a skip.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`{name}` is not on PATH and CI=true: scripts/check.sh installs it (Debian: prometheus, prometheus-alertmanager; kubectl comes with the machine)"
+        );
+        eprintln!("SKIPPED: `{name}` is not on PATH");
+    }
+    found
+}
