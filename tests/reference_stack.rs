@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{tool, Work};
+use common::{read_tree, tool, Work};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -15,25 +15,12 @@ fn reference_stack() -> String {
         .into_owned()
 }
 
+/// Every rendered file as text.
 fn tree(dir: &Path) -> BTreeMap<String, String> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(base, &p, out);
-            } else {
-                let rel = p
-                    .strip_prefix(base)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, std::fs::read_to_string(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
+    read_tree(dir)
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+        .collect()
 }
 
 fn render(w: &Work) -> BTreeMap<String, String> {

@@ -4,9 +4,7 @@
 
 mod common;
 
-use common::{tool, Work};
-use std::collections::BTreeMap;
-use std::path::Path;
+use common::{read_tree, tool, Work};
 
 const STACK: &str = r#"
 stack:
@@ -48,28 +46,6 @@ data:
         smtp: { smarthost: "smtp.example.org:587" }
 "#;
 
-/// Every file under `dir` by relative path.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(base, &p, out);
-            } else {
-                let rel = p
-                    .strip_prefix(base)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
 #[test]
 fn render_writes_objects_and_monitoring_files_deterministically() {
     let w = Work::new();
@@ -78,8 +54,12 @@ fn render_writes_objects_and_monitoring_files_deterministically() {
     assert_eq!(r.code, 0, "{}", r.all());
     let r = w.run(&["render", "stack.yaml", "--out", "out2"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let one = tree(&w.path("out1"));
-    assert_eq!(one, tree(&w.path("out2")), "render is not deterministic");
+    let one = read_tree(&w.path("out1"));
+    assert_eq!(
+        one,
+        read_tree(&w.path("out2")),
+        "render is not deterministic"
+    );
     for f in [
         "index.txt",
         "kubernetes/_cluster/Namespace-monitoring.yaml",
@@ -121,7 +101,7 @@ fn rendered_rule_files_pass_promtool() {
     w.write("stack.yaml", STACK);
     let r = w.run(&["render", "stack.yaml", "--out", "out"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let rules: Vec<String> = tree(&w.path("out"))
+    let rules: Vec<String> = read_tree(&w.path("out"))
         .keys()
         .filter(|k| {
             k.starts_with("monitoring/data.mon/rules/")

@@ -1,7 +1,7 @@
 //! `mlstack apply STACK` (plan, confirm, apply) and `mlstack apply PLANFILE` (apply exactly a
 //! saved plan, without a prompt, refusing it when state or the stack moved since).
 
-use super::run::{confirm, execute, finish, open_session, plan_options, print_human};
+use super::run::{execute, finish, open_session, plan_options, print_human, review_and_execute};
 use super::{load_options, runtime, ApplyArgs, CliError, CliResult, StackArgs, Ui};
 use crate::plan::{Plan, PlanMode};
 use std::process::ExitCode;
@@ -15,26 +15,7 @@ pub fn run(args: &ApplyArgs, ui: Ui) -> CliResult {
     let rt = runtime()?;
     let mut session = open_session(stack, &args.flags, "apply", true)?;
     let plan = rt.block_on(session.plan(&plan_options(&args.flags, PlanMode::Normal)))?;
-    if !args.json {
-        print_human(&plan, ui);
-    }
-    if plan.has_changes()
-        && !args.auto_approve
-        && !confirm("Do you want to perform these actions?\n  mlstack will perform the actions described above.")?
-    {
-        println!("\nApply cancelled.");
-        return Ok(ExitCode::from(super::EXIT_ERROR));
-    }
-    let report = execute(
-        &rt,
-        &mut session,
-        &plan,
-        args.flags.parallelism,
-        args.json,
-        ui,
-    );
-    finish(&report, &plan, false)?;
-    Ok(ExitCode::SUCCESS)
+    review_and_execute(&rt, &mut session, &plan, args, ui, false)
 }
 
 /// The first bytes of a file, to tell a plan file from a stack file.

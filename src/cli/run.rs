@@ -190,3 +190,34 @@ pub fn finish(report: &ApplyReport, plan: &Plan, destroy: bool) -> Result<(), Cl
     ));
     Err(CliError::Message(msg))
 }
+
+/// What plan-then-apply commands share after planning: show the plan, ask (unless
+/// `--auto-approve`), execute, and report. `question` is the confirmation prompt; with
+/// `destroy` the wording says so and a plan with nothing to do ends at once.
+pub fn review_and_execute(
+    rt: &tokio::runtime::Runtime,
+    session: &mut Session,
+    plan: &Plan,
+    args: &super::ApplyArgs,
+    ui: Ui,
+    destroy: bool,
+) -> super::CliResult {
+    if !args.json {
+        print_human(plan, ui);
+    }
+    if destroy && !plan.has_changes() {
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let question = if destroy {
+        "Do you really want to destroy all resources?\n  mlstack will destroy everything shown above. There is no undo."
+    } else {
+        "Do you want to perform these actions?\n  mlstack will perform the actions described above."
+    };
+    if plan.has_changes() && !args.auto_approve && !confirm(question)? {
+        println!("\n{} cancelled.", if destroy { "Destroy" } else { "Apply" });
+        return Ok(std::process::ExitCode::from(super::EXIT_ERROR));
+    }
+    let report = execute(rt, session, plan, args.flags.parallelism, args.json, ui);
+    finish(&report, plan, destroy)?;
+    Ok(std::process::ExitCode::SUCCESS)
+}

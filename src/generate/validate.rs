@@ -3,6 +3,7 @@
 
 use super::promql::{is_label_name, is_metric_name};
 use super::spec::{AppSpec, MonitoringSpec, ReceiversSpec};
+use mlstack_provider_api::names::{is_dns_label, is_label_key, is_label_value};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -126,7 +127,7 @@ impl MonitoringSpec {
             );
             for (k, v) in &op.labels {
                 e.check(
-                    is_k8s_label_value(v) && !k.is_empty(),
+                    is_label_value(v) && is_label_key(k),
                     format!("prometheus_operator.labels.{k}"),
                     "must be a Kubernetes label",
                 );
@@ -318,22 +319,6 @@ pub fn is_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-}
-
-/// A Kubernetes DNS label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
-pub fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-fn is_k8s_label_value(s: &str) -> bool {
-    s.len() <= 63
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn is_host_port(s: &str) -> bool {

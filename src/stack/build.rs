@@ -157,13 +157,7 @@ pub fn build(path: &Path, text: &str, options: &LoadOptions) -> Result<Stack, Di
 
 /// A stack name is a Kubernetes label value: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63.
 pub fn is_valid_stack_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !b.is_empty()
-        && b.len() <= 63
-        && b.first().is_some_and(ok)
-        && b.last().is_some_and(ok)
-        && b.iter().all(|c| ok(c) || *c == b'-')
+    mlstack_provider_api::names::is_dns_label(name)
 }
 
 fn check_stack_name(name: &str, span: Span, diags: &mut Vec<Diagnostic>) {

@@ -4,6 +4,7 @@
 //! marked [`Value`]s. A provider takes part in every stage: static validation, refresh (`read`),
 //! planning one resource, applying it, deleting it and waiting until it is ready.
 
+pub mod names;
 mod provider;
 mod schema;
 mod value;

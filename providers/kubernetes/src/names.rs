@@ -1,49 +1,14 @@
 //! Kubernetes name rules (RFC 1123 labels and subdomains, label keys and values), as the API
-//! server applies them, so `validate` rejects what a cluster would.
+//! server applies them, so `validate` rejects what a cluster would. The basic label rules live
+//! in the provider API crate, shared with the engine.
 
-/// RFC 1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
-pub fn is_dns_label(s: &str) -> bool {
-    let b = s.as_bytes();
-    let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !b.is_empty()
-        && b.len() <= 63
-        && b.first().is_some_and(ok)
-        && b.last().is_some_and(ok)
-        && b.iter().all(|c| ok(c) || *c == b'-')
-}
-
-/// RFC 1123 subdomain: labels joined by `.`, at most 253 characters.
-pub fn is_dns_subdomain(s: &str) -> bool {
-    s.len() <= 253 && s.split('.').all(is_dns_label)
-}
+pub use mlstack_provider_api::names::{
+    is_dns_label, is_dns_subdomain, is_label_key, is_label_value,
+};
 
 /// A path segment name (RBAC objects): not `.` or `..`, no `/` or `%`.
 pub fn is_path_segment(s: &str) -> bool {
     !s.is_empty() && s != "." && s != ".." && !s.contains('/') && !s.contains('%')
-}
-
-/// A label value: empty, or at most 63 characters of `[A-Za-z0-9._-]` starting and ending
-/// with an alphanumeric. (Label names without prefix follow the same rule, but not empty.)
-pub fn is_label_value(s: &str) -> bool {
-    if s.is_empty() {
-        return true;
-    }
-    let b = s.as_bytes();
-    let alnum = |c: &u8| c.is_ascii_alphanumeric();
-    b.len() <= 63
-        && b.first().is_some_and(alnum)
-        && b.last().is_some_and(alnum)
-        && b.iter()
-            .all(|c| alnum(c) || matches!(c, b'-' | b'_' | b'.'))
-}
-
-/// A label key: `[prefix/]name`, the prefix a DNS subdomain, the name a non-empty label value.
-pub fn is_label_key(s: &str) -> bool {
-    let (prefix, name) = match s.split_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, s),
-    };
-    prefix.is_none_or(is_dns_subdomain) && !name.is_empty() && is_label_value(name)
 }
 
 /// `v1`, `v1beta2`, `v2alpha1`.
