@@ -78,6 +78,10 @@ pub struct PlannedResource {
     pub ignore_paths: Vec<Path>,
     /// Short notes to show under the change (e.g. "field spec.replicas changed by kubectl").
     pub notes: Vec<String>,
+    /// An object with no state that the provider found by its unique name (a create that was
+    /// sent but never recorded, e.g. the process was killed): its live attributes. The engine
+    /// then plans an update of that object (adoption) instead of a second create.
+    pub adopted: Option<Value>,
 }
 
 impl PlannedResource {
@@ -87,6 +91,7 @@ impl PlannedResource {
             requires_replace: Vec::new(),
             ignore_paths: Vec::new(),
             notes: Vec::new(),
+            adopted: None,
         }
     }
 }

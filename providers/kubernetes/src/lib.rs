@@ -339,6 +339,7 @@ impl Provider for KubernetesProvider {
                     requires_replace: Vec::new(),
                     ignore_paths: ignore,
                     notes,
+                    adopted: None,
                 })
             }
             Err(e) if !e.immutable_fields().is_empty() => {
@@ -352,6 +353,7 @@ impl Provider for KubernetesProvider {
                     requires_replace: stages::replace_paths(&fields),
                     ignore_paths: ignore,
                     notes,
+                    adopted: None,
                 })
             }
             Err(e) if e.not_found() => {
