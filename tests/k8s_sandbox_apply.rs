@@ -149,6 +149,16 @@ fn example_applies_plans_empty_repairs_drift_and_destroys() {
     assert!(r.stdout.contains("was changed by kubectl-patch"), "{r:?}");
     assert!(r.stdout.contains("was changed by kubectl-set"), "{r:?}");
 
+    // Without force, apply stops at the first conflict and names the other manager.
+    let r = ml(&w, &["apply", "--auto-approve", "--no-force-conflicts"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("--no-force-conflicts"), "{r:?}");
+    assert!(
+        r.stderr.contains("conflict with \"kubectl-patch\"")
+            || r.stderr.contains("conflict with \"kubectl-set\""),
+        "{r:?}"
+    );
+
     let r = ml(&w, &["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
     let (_, level) = kubectl(
@@ -203,5 +213,68 @@ fn apply_succeeds_under_injected_errors() {
     let r = ml(&w, &["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
     let r = ml(&w, &["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+/// A Deployment whose selector label comes from a variable.
+const SELECTOR_STACK: &str = r#"
+stack:
+  name: selector-change
+variables:
+  app:
+    type: string
+    default: api
+resources:
+  app:
+    type: kubernetes_manifests
+    properties:
+      manifests:
+        - apiVersion: apps/v1
+          kind: Deployment
+          metadata: { name: api, namespace: default }
+          spec:
+            replicas: 1
+            selector: { matchLabels: { app: "${var.app}" } }
+            template:
+              metadata: { labels: { app: "${var.app}" } }
+              spec:
+                containers: [{ name: api, image: "api:1" }]
+"#;
+
+#[test]
+fn an_immutable_field_change_plans_a_replacement_naming_it() {
+    let w = Work::new();
+    let _down = Down(&w);
+    up(&w, &[]);
+    w.write("stack.yaml", SELECTOR_STACK);
+    let r = w.run(&["apply", "stack.yaml", "--sandbox", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = w.run(&["plan", "stack.yaml", "--sandbox", "--var", "app=api2"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("-/+"), "{r:?}");
+    assert!(r.stdout.contains("spec.selector"), "{r:?}");
+    assert!(
+        r.stdout.contains("field is immutable") || r.stdout.contains("refuses to change"),
+        "{r:?}"
+    );
+    let r = w.run(&[
+        "apply",
+        "stack.yaml",
+        "--sandbox",
+        "--auto-approve",
+        "--var",
+        "app=api2",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = w.run(&[
+        "plan",
+        "stack.yaml",
+        "--sandbox",
+        "--detailed-exitcode",
+        "--var",
+        "app=api2",
+    ]);
+    assert_eq!(r.code, 0, "replaced and settled: {r:?}");
+    let r = w.run(&["destroy", "stack.yaml", "--sandbox", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
 }

@@ -19,6 +19,7 @@ mod defaults;
 mod discovery;
 mod error;
 mod fields;
+mod immutable;
 mod kubeconfig;
 mod managed;
 mod meta;

@@ -280,6 +280,9 @@ impl Api {
                 })
             });
         }
+        if let (Some(o), false) = (old, rt.custom) {
+            crate::immutable::check(&rt.group, &rt.resource, &rt.kind, &key.name, o, &new)?;
+        }
         let is_crd =
             rt.group == "apiextensions.k8s.io" && rt.resource == "customresourcedefinitions";
         if is_crd {

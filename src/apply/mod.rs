@@ -349,7 +349,12 @@ async fn run_one(
         provider_config: &config,
     };
     let schema = registry.resource_schema(&c.type_name, c.mode == Mode::Data);
-    let prior_value = prior.as_ref().map(ResourceState::value);
+    // An object adopted by name has no state yet: the plan's `before` is what exists.
+    let prior_value = prior.as_ref().map(ResourceState::value).or_else(|| {
+        (c.mode == Mode::Managed && c.action != Action::Create)
+            .then(|| c.before.clone())
+            .flatten()
+    });
 
     if c.action == Action::NoOp {
         // Record what refresh saw, when it differs from what state holds.

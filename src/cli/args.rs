@@ -140,6 +140,10 @@ pub struct PlanFlags {
     /// Point every provider at the local sandbox.
     #[arg(long)]
     pub sandbox: bool,
+    /// Stop on fields another manager owns instead of taking them back (server-side apply
+    /// without force).
+    #[arg(long)]
+    pub no_force_conflicts: bool,
 }
 
 #[derive(Debug, Args)]

@@ -35,8 +35,16 @@ impl From<crate::plan::PlanError> for CliError {
 /// sandbox (started when not running) whatever the stack's provider blocks say.
 pub fn registry(flags: &PlanFlags) -> Result<Registry, CliError> {
     let mut r = Registry::builtin();
-    if flags.sandbox {
-        r.add(Arc::new(sandbox_kubernetes()?));
+    let mut kubernetes = if flags.sandbox {
+        Some(sandbox_kubernetes()?)
+    } else {
+        None
+    };
+    if flags.no_force_conflicts {
+        kubernetes = Some(kubernetes.unwrap_or_default().without_force_conflicts());
+    }
+    if let Some(k) = kubernetes {
+        r.add(Arc::new(k));
     }
     Ok(r)
 }

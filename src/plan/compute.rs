@@ -601,6 +601,13 @@ async fn plan_one(
         .map_err(|e| format!("{}: plan failed: {e}", decl.address))?;
     let after = mark_sensitive(planned.planned, schema);
     change.notes = planned.notes;
+    // Found by name with no state (a create that was never recorded): plan against that object,
+    // and record it even when nothing differs.
+    let adopted = live.is_none() && planned.adopted.is_some();
+    let live = live.or(planned.adopted.map(|a| mark_sensitive(a, schema)));
+    if adopted {
+        change.reason = Some("it exists but has no state: adopted by its name".into());
+    }
     change.before = live.clone();
     change.action = match (&live, force_replace) {
         (None, _) => Action::Create,
@@ -612,7 +619,11 @@ async fn plan_one(
             let mut ignore = planned.ignore_paths.clone();
             ignore.extend(decl.lifecycle.ignore_changes.iter().cloned());
             if same_except(&after, l, &ignore) {
-                Action::NoOp
+                if adopted {
+                    Action::Update
+                } else {
+                    Action::NoOp
+                }
             } else if !planned.requires_replace.is_empty() {
                 change.replace_paths = planned.requires_replace.clone();
                 let names: Vec<String> = planned

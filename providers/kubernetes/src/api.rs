@@ -73,9 +73,24 @@ impl ApiError {
         self.status == 404
     }
 
-    /// Whether retrying might help (after our own retries ran out).
+    /// Whether retrying might help (after our own retries ran out). A server-side apply
+    /// conflict with another field manager never goes away by itself.
     pub fn retryable(&self) -> bool {
-        self.status == 0 || retry::retryable_status(self.status)
+        (self.status == 0 || retry::retryable_status(self.status)) && !self.field_conflict()
+    }
+
+    /// A server-side apply refused because other managers own fields we send.
+    pub fn field_conflict(&self) -> bool {
+        self.status == 409
+            && self
+                .body
+                .pointer("/details/causes")
+                .and_then(Json::as_array)
+                .is_some_and(|c| {
+                    c.iter().any(|c| {
+                        c.get("type").and_then(Json::as_str) == Some("FieldManagerConflict")
+                    })
+                })
     }
 
     /// The fields a 422 Invalid answer calls immutable.

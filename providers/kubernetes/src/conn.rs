@@ -74,13 +74,105 @@ pub fn from_config(config: &Value) -> Result<Conn, String> {
     }
     let path = match text(config, "kubeconfig") {
         Some(p) => expand_home(p),
-        None => default_kubeconfig().ok_or_else(|| {
-            "no cluster configured: set `host` or `kubeconfig` in the kubernetes provider block, set KUBECONFIG, or use --sandbox".to_string()
-        })?,
+        None => match default_kubeconfig() {
+            Some(p) => p,
+            None if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => {
+                return in_cluster(Path::new(SERVICE_ACCOUNT_DIR));
+            }
+            None => return Err("no cluster configured: set `host` or `kubeconfig` in the kubernetes provider block, set KUBECONFIG, run inside a cluster, or use --sandbox".to_string()),
+        },
     };
     let mut conn = from_kubeconfig(&path, text(config, "context"))?;
     conn.insecure |= insecure;
     Ok(conn)
+}
+
+/// Where a pod finds its service account's token, CA and namespace.
+pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// In-cluster configuration, as client-go's `InClusterConfig`: the API server from
+/// `KUBERNETES_SERVICE_HOST`/`_PORT`, the pod's service account token and CA from `dir`.
+pub fn in_cluster(dir: &Path) -> Result<Conn, String> {
+    let host = std::env::var("KUBERNETES_SERVICE_HOST")
+        .map_err(|_| "KUBERNETES_SERVICE_HOST is not set".to_string())?;
+    let port = std::env::var("KUBERNETES_SERVICE_PORT").unwrap_or_else(|_| "443".into());
+    in_cluster_at(host, &port, dir)
+}
+
+fn in_cluster_at(host: String, port: &str, dir: &Path) -> Result<Conn, String> {
+    let read = |f: &str| {
+        std::fs::read_to_string(dir.join(f)).map_err(|e| {
+            format!(
+                "in-cluster config: cannot read {}: {e}",
+                dir.join(f).display()
+            )
+        })
+    };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    Ok(Conn {
+        server: format!("https://{host}:{port}"),
+        ca_pem: Some(read("ca.crt")?),
+        token: Some(read("token")?.trim().to_string()),
+        insecure: false,
+        namespace: read("namespace")
+            .map(|n| n.trim().to_string())
+            .unwrap_or_else(|_| "default".into()),
+    })
+}
+
+/// Runs a kubeconfig `exec` credential plugin (as `yc k8s create-token` or
+/// `aws eks get-token`) and returns the token of the ExecCredential it prints.
+fn exec_token(exec: &Json) -> Result<String, String> {
+    let command = exec
+        .get("command")
+        .and_then(Json::as_str)
+        .ok_or("the exec credential plugin names no command")?;
+    let mut cmd = std::process::Command::new(command);
+    for a in exec
+        .get("args")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(a) = a.as_str() {
+            cmd.arg(a);
+        }
+    }
+    for e in exec
+        .get("env")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(n), Some(v)) = (
+            e.get("name").and_then(Json::as_str),
+            e.get("value").and_then(Json::as_str),
+        ) {
+            cmd.env(n, v);
+        }
+    }
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run the credential plugin `{command}`: {e}"))?;
+    if !out.status.success() {
+        // Its stderr may be long; its stdout may hold a token: print neither.
+        return Err(format!(
+            "the credential plugin `{command}` failed ({})",
+            out.status
+        ));
+    }
+    let cred: Json = serde_json::from_slice(&out.stdout).map_err(|_| {
+        format!("the credential plugin `{command}` did not print an ExecCredential")
+    })?;
+    cred.pointer("/status/token")
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| format!("the credential plugin `{command}` printed no status.token"))
 }
 
 fn home() -> Option<PathBuf> {
@@ -161,7 +253,10 @@ pub fn parse_kubeconfig(doc: &Json, context: Option<&str>, base: &Path) -> Resul
     let token = match (s(&user, "token"), s(&user, "tokenFile")) {
         (Some(t), _) => Some(t),
         (None, Some(f)) => Some(read(f)?.trim().to_string()),
-        (None, None) => None,
+        (None, None) => match user.get("exec") {
+            Some(exec) => Some(exec_token(exec)?),
+            None => None,
+        },
     };
     if token.is_none() && user.get("client-certificate-data").is_some() {
         return Err("client-certificate authentication is not supported yet; use a token".into());
@@ -184,6 +279,27 @@ pub fn parse_kubeconfig(doc: &Json, context: Option<&str>, base: &Path) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exec_plugin_token_and_in_cluster_files() {
+        let dir = std::env::temp_dir().join(format!("mlstack-conn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let doc = crate::yaml::parse(
+            "clusters:\n- name: c\n  cluster: {server: https://h:1}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: sh\n      args: [-c, 'echo \"{\\\"kind\\\":\\\"ExecCredential\\\",\\\"status\\\":{\\\"token\\\":\\\"$T\\\"}}\"']\n      env: [{name: T, value: from-plugin}]\n",
+        )
+        .unwrap();
+        let c = parse_kubeconfig(&doc, None, Path::new(".")).unwrap();
+        assert_eq!(c.token.as_deref(), Some("from-plugin"));
+
+        std::fs::write(dir.join("ca.crt"), "PEM").unwrap();
+        std::fs::write(dir.join("token"), "sa-token\n").unwrap();
+        std::fs::write(dir.join("namespace"), "ml\n").unwrap();
+        let c = in_cluster_at("10.96.0.1".into(), "443", &dir).unwrap();
+        assert_eq!(c.server, "https://10.96.0.1:443");
+        assert_eq!(c.token.as_deref(), Some("sa-token"));
+        assert_eq!(c.namespace, "ml");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn kubeconfig_current_context_and_named() {

@@ -80,6 +80,8 @@ pub const BUNDLE: BundleSpec = BundleSpec {
 pub struct KubernetesProvider {
     /// Used instead of every provider block's settings (`--sandbox`).
     override_conn: Option<Conn>,
+    /// Leave fields other managers own alone and fail instead (`--no-force-conflicts`).
+    no_force_conflicts: bool,
     clients: Mutex<BTreeMap<Conn, Arc<Client>>>,
     live: Mutex<BTreeMap<String, Json>>,
 }
@@ -96,6 +98,13 @@ impl KubernetesProvider {
             override_conn: Some(conn),
             ..Self::default()
         }
+    }
+
+    /// Apply stops on a field-manager conflict instead of taking the fields back
+    /// (`--no-force-conflicts`); the error names the other manager and the fields.
+    pub fn without_force_conflicts(mut self) -> Self {
+        self.no_force_conflicts = true;
+        self
     }
 
     /// Whether objects of this resource must plan without contacting anything.
@@ -384,9 +393,19 @@ impl Provider for KubernetesProvider {
             want = stages::manifest_of(&v);
         }
         let result = client
-            .apply(&want, false, true)
+            .apply(&want, false, !self.no_force_conflicts)
             .await
-            .map_err(|e| stages::err(&id, "server-side apply failed", e))?;
+            .map_err(|e| {
+                if e.field_conflict() {
+                    stages::err(
+                        &id,
+                        "server-side apply stopped (--no-force-conflicts); apply without it to take these fields back",
+                        e,
+                    )
+                } else {
+                    stages::err(&id, "server-side apply failed", e)
+                }
+            })?;
         self.remember(req.resource.address, &result);
         Ok(stages::wrap(shape::project(&result, &[&want]), req.desired))
     }
