@@ -177,6 +177,15 @@ const BUILTIN: &[Row] = &[
         &[],
     ),
     (
+        "apiregistration.k8s.io",
+        "v1",
+        "apiservices",
+        "APIService",
+        false,
+        true,
+        &[],
+    ),
+    (
         "storage.k8s.io",
         "v1",
         "storageclasses",
