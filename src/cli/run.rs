@@ -31,11 +31,13 @@ impl From<crate::plan::PlanError> for CliError {
     }
 }
 
-/// The providers for a run. With `--sandbox`, the kubernetes provider talks to the local
-/// sandbox (started when not running) whatever the stack's provider blocks say.
-pub fn registry(flags: &PlanFlags) -> Result<Registry, CliError> {
+/// The providers for a run. With `--sandbox`, the local sandbox (started when not running)
+/// replaces the cloud, and its standalone Kubernetes API replaces every cluster the stack's
+/// kubernetes blocks name, except a cluster the stack itself creates (its `host` refers to a
+/// resource), which then lives in the sandbox cloud.
+pub fn registry(flags: &PlanFlags, stack: &Stack) -> Result<Registry, CliError> {
     let mut r = Registry::builtin();
-    let mut kubernetes = if flags.sandbox {
+    let mut kubernetes = if flags.sandbox && !cluster_from_stack(stack) {
         Some(sandbox_kubernetes()?)
     } else {
         None
@@ -47,6 +49,15 @@ pub fn registry(flags: &PlanFlags) -> Result<Registry, CliError> {
         r.add(Arc::new(k));
     }
     Ok(r)
+}
+
+/// Whether a kubernetes provider block takes its API server from a resource of the stack.
+fn cluster_from_stack(stack: &Stack) -> bool {
+    stack.providers.values().any(|p| {
+        p.type_name == "kubernetes"
+            && matches!(&p.config, crate::stack::Expr::Map(m, _)
+                if m.get("host").is_some_and(|(_, e)| !e.references().is_empty()))
+    })
 }
 
 /// The kubernetes provider pointed at the running sandbox of the working directory.
@@ -77,9 +88,10 @@ pub fn open_session(
     operation: &str,
     lock: bool,
 ) -> Result<Session, CliError> {
+    let registry = registry(flags, &stack)?;
     Ok(Session::open(
         stack,
-        registry(flags)?,
+        registry,
         operation,
         lock,
         flags.lock_timeout,
