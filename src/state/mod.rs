@@ -7,7 +7,9 @@ pub mod crypt;
 mod edit;
 mod local;
 mod lock;
+mod migrate;
 mod model;
+mod record;
 pub mod s3;
 
 pub use atomic::{create_private_dir, replace_file};
@@ -17,5 +19,7 @@ pub use crypt::{Encryption, KeySource, ENCRYPTION_SETTINGS};
 pub use edit::{move_address, not_in_state, remove_address};
 pub use local::{LocalBackend, LOCAL_SETTINGS};
 pub use lock::{command_line_for_display, hostname, locked_message, FileLock, LockInfo};
+pub use migrate::{migrate, Migrated};
 pub use model::{OutputState, ResourceState, State, STATE_VERSION};
+pub use record::{open_checked, record_path, recorded};
 pub use s3::{S3Backend, S3_SETTINGS};

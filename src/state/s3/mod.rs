@@ -33,6 +33,9 @@ pub const S3_SETTINGS: &[&str] = &[
     "encryption",
 ];
 
+/// Settings that carry credentials: never recorded, never shown.
+pub const CREDENTIAL_SETTINGS: &[&str] = &["access_key", "secret_key"];
+
 /// Yandex Object Storage.
 pub const DEFAULT_ENDPOINT: &str = "https://storage.yandexcloud.net";
 pub const DEFAULT_REGION: &str = "ru-central1";
