@@ -186,7 +186,13 @@ fn two_working_copies_take_turns_and_the_lock_is_honoured() {
     let holder = command(
         &a,
         KEY1,
-        &["apply", "stack.yaml", "--auto-approve", "--var", &gate(signals.path())],
+        &[
+            "apply",
+            "stack.yaml",
+            "--auto-approve",
+            "--var",
+            &gate(signals.path()),
+        ],
     )
     .spawn()
     .unwrap();
@@ -206,7 +212,13 @@ fn two_working_copies_take_turns_and_the_lock_is_honoured() {
     let waiter = command(
         &b,
         KEY1,
-        &["apply", "stack.yaml", "--auto-approve", "--lock-timeout", "120s"],
+        &[
+            "apply",
+            "stack.yaml",
+            "--auto-approve",
+            "--lock-timeout",
+            "120s",
+        ],
     )
     .spawn()
     .unwrap();
@@ -233,19 +245,19 @@ fn two_working_copies_take_turns_and_the_lock_is_honoured() {
     assert!(!stored.contains("\"resources\""));
 }
 
-#[test]
-fn a_killed_holder_leaves_a_lock_that_force_unlock_clears() {
-    let Some(moto) = Moto::start() else { return };
-    let bucket = moto.bucket("killed");
-    let (a, b) = (Work::new(), Work::new());
+/// Starts an apply in `a` that takes the lock, and SIGKILLs it while it holds it.
+fn kill_a_holder(bucket: &S3Backend, a: &Work) {
     let signals = tempfile::tempdir().unwrap();
-    for w in [&a, &b] {
-        w.write("stack.yaml", &s3_stack(&moto, "killed", false));
-    }
     let mut holder = command(
-        &a,
+        a,
         KEY1,
-        &["apply", "stack.yaml", "--auto-approve", "--var", &gate(signals.path())],
+        &[
+            "apply",
+            "stack.yaml",
+            "--auto-approve",
+            "--var",
+            &gate(signals.path()),
+        ],
     )
     .spawn()
     .unwrap();
@@ -254,11 +266,39 @@ fn a_killed_holder_leaves_a_lock_that_force_unlock_clears() {
     let _ = holder.wait();
     // Let the orphaned gate command end.
     std::fs::write(signals.path().join("release"), "").unwrap();
-    assert!(bucket.client().get(&bucket.lock_key()).unwrap().is_some());
+    assert!(
+        bucket.client().get(&bucket.lock_key()).unwrap().is_some(),
+        "S3 cannot know the holder died: its lock is left"
+    );
+}
+
+#[test]
+fn a_killed_holder_elsewhere_leaves_a_lock_that_force_unlock_clears() {
+    let Some(moto) = Moto::start() else { return };
+    let bucket = moto.bucket("killed");
+    let (a, b) = (Work::new(), Work::new());
+    for w in [&a, &b] {
+        w.write("stack.yaml", &s3_stack(&moto, "killed", false));
+    }
+    kill_a_holder(&bucket, &a);
+    // As if the killed run had been on another machine (a CI runner): its pid means nothing here.
+    let lock = bucket.client().get(&bucket.lock_key()).unwrap().unwrap();
+    let mut info: serde_json::Value = serde_json::from_slice(&lock).unwrap();
+    info["host"] = "ci-runner-elsewhere".into();
+    let moved = serde_json::to_vec(&info).unwrap();
+    bucket
+        .client()
+        .put(&bucket.lock_key(), moved, false)
+        .unwrap();
 
     let blocked = run(&b, KEY1, &["apply", "stack.yaml", "--auto-approve"]);
     assert_eq!(blocked.code, 1, "{blocked:?}");
+    assert!(
+        blocked.stderr.contains("ci-runner-elsewhere"),
+        "{blocked:?}"
+    );
     let id = lock_id_in(&blocked.stderr);
+    assert_eq!(info["id"].as_str(), Some(id.as_str()));
 
     let wrong = run(&b, KEY1, &["force-unlock", "stack.yaml", "not-the-id"]);
     assert_eq!(wrong.code, 1, "{wrong:?}");
@@ -268,6 +308,7 @@ fn a_killed_holder_leaves_a_lock_that_force_unlock_clears() {
     let cleared = run(&b, KEY1, &["force-unlock", "stack.yaml", &id]);
     assert_eq!(cleared.code, 0, "{cleared:?}");
     assert!(cleared.stdout.contains(&id), "{cleared:?}");
+    assert!(bucket.client().get(&bucket.lock_key()).unwrap().is_none());
     let again = run(&b, KEY1, &["force-unlock", "stack.yaml", &id]);
     assert!(again.stderr.contains("not locked"), "{again:?}");
 
@@ -275,6 +316,21 @@ fn a_killed_holder_leaves_a_lock_that_force_unlock_clears() {
     assert_eq!(after.code, 0, "{after:?}");
     let list = run(&b, KEY1, &["state", "list", "stack.yaml"]);
     assert_eq!(list.stdout, "pw\nstep\n", "{list:?}");
+}
+
+#[test]
+fn a_killed_holder_on_this_machine_does_not_block_the_next_run() {
+    let Some(moto) = Moto::start() else { return };
+    let bucket = moto.bucket("here");
+    let (a, b) = (Work::new(), Work::new());
+    for w in [&a, &b] {
+        w.write("stack.yaml", &s3_stack(&moto, "here", false));
+    }
+    kill_a_holder(&bucket, &a);
+    let after = run(&b, KEY1, &["apply", "stack.yaml", "--auto-approve"]);
+    assert_eq!(after.code, 0, "{after:?}");
+    assert!(after.stderr.contains("no longer running"), "{after:?}");
+    assert!(bucket.client().get(&bucket.lock_key()).unwrap().is_none());
 }
 
 #[test]
@@ -408,7 +464,10 @@ fn saved_plans_are_encrypted_with_the_state_key() {
     assert_eq!(p.code, 0, "{p:?}");
     let file = w.read("p.plan");
     assert!(file.contains("\"encrypted\""), "{file}");
-    assert!(!file.contains("random_password"), "no clear content: {file}");
+    assert!(
+        !file.contains("random_password"),
+        "no clear content: {file}"
+    );
     let shown = run(&w, KEY1, &["show", "p.plan"]);
     assert!(shown.stdout.contains("random_password"), "{shown:?}");
     let wrong = run(&w, KEY2, &["show", "p.plan"]);

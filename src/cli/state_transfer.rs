@@ -45,10 +45,7 @@ pub fn push(args: &StatePushArgs) -> CliResult {
         None => raw,
     };
     let mut pushed = decode(&plain, &place, "")?;
-    let _lock = backend.lock(
-        &LockInfo::for_this_process("state push"),
-        args.lock_timeout,
-    )?;
+    let _lock = backend.lock(&LockInfo::for_this_process("state push"), args.lock_timeout)?;
     if let Some(current) = backend.read()? {
         let mut problems = Vec::new();
         if current.lineage != pushed.lineage {

@@ -122,7 +122,8 @@ pub fn build(path: &Path, text: &str, options: &LoadOptions) -> Result<Stack, Di
         for e in &b.config {
             if let Some(v) = loader.known(&e.value, &root_scope, &format!("backend `{}`", e.key)) {
                 let from_var = matches!(&e.value.kind, super::yaml::NodeKind::Str(t) if t.trim().starts_with("${var."));
-                if parse::SECRET_SETTINGS.contains(&e.key.as_str()) && from_var && !v.is_sensitive() {
+                if parse::SECRET_SETTINGS.contains(&e.key.as_str()) && from_var && !v.is_sensitive()
+                {
                     loader.diags.push(
                         crate::diag::Diagnostic::new(
                             "secret-in-stack",

@@ -16,9 +16,7 @@ pub fn encode(state: &State) -> Result<Vec<u8>, String> {
 /// error; the caller must leave what fails here untouched.
 pub fn decode(bytes: &[u8], place: &str, backup_hint: &str) -> Result<State, String> {
     let corrupt = |why: String| {
-        format!(
-            "{place} is not valid mlstack state ({why}); it was left untouched. {backup_hint}"
-        )
+        format!("{place} is not valid mlstack state ({why}); it was left untouched. {backup_hint}")
     };
     let raw: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| corrupt(describe(&e)))?;

@@ -65,9 +65,11 @@ impl KeySource {
         match (text("key_env")?, text("key_file")?) {
             (Some(name), None) => Ok(KeySource::Env(name)),
             (None, Some(path)) => Ok(KeySource::File(PathBuf::from(path))),
-            _ => Err("`encryption` takes exactly one of key_env (an environment variable \
+            _ => Err(
+                "`encryption` takes exactly one of key_env (an environment variable \
                       holding the key) or key_file (a file holding it)"
-                .into()),
+                    .into(),
+            ),
         }
     }
 

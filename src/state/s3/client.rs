@@ -45,7 +45,10 @@ impl S3Error {
         match self {
             S3Error::PreconditionFailed => format!("{what} failed: precondition failed (412)"),
             S3Error::Transport(e) => {
-                format!("{what} failed: cannot reach the S3 endpoint {}: {e}", ep.url)
+                format!(
+                    "{what} failed: cannot reach the S3 endpoint {}: {e}",
+                    ep.url
+                )
             }
             S3Error::Status {
                 status,
@@ -360,7 +363,9 @@ fn retryable(e: &S3Error) -> bool {
 fn without_url(e: &reqwest::Error) -> String {
     let mut msg = e.to_string();
     if let Some(url) = e.url() {
-        msg = msg.replace(&format!(" ({url})"), "").replace(url.as_str(), "");
+        msg = msg
+            .replace(&format!(" ({url})"), "")
+            .replace(url.as_str(), "");
     }
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -14,7 +14,7 @@ pub use sigv4::Credentials;
 
 use super::backend::{Backend, LockGuard};
 use super::crypt::{self, Encryption};
-use super::lock::{locked_message, LockInfo};
+use super::lock::LockInfo;
 use mlstack_provider_api::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -139,38 +139,73 @@ impl S3Backend {
 
     fn err(&self, what: &str, key: &str, e: &S3Error) -> String {
         e.describe(
-            &format!("{what} {} at {}", self.url_of(key), self.client.endpoint().url),
+            &format!(
+                "{what} {} at {}",
+                self.url_of(key),
+                self.client.endpoint().url
+            ),
             self.client.endpoint(),
         )
     }
 
-    /// The current lock holder, if any (`Err` when the lock object is unreadable).
+    /// The current lock holder, if any. A lock object that does not name its holder (not
+    /// written by mlstack, or truncated) still blocks, under an id derived from its content,
+    /// so that `force-unlock` can clear it like any other.
     fn holder(&self) -> Result<Option<LockInfo>, String> {
         let lock_key = self.lock_key();
         match self.client.get(&lock_key) {
             Ok(None) => Ok(None),
-            Ok(Some(bytes)) => serde_json::from_slice(&bytes).map(Some).map_err(|_| {
-                format!(
-                    "the lock object {} exists but does not name its holder (not written by \
-                     mlstack?); delete it by hand once no run uses the state",
-                    self.url_of(&lock_key)
-                )
-            }),
+            Ok(Some(bytes)) => Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                let digest = sigv4::sha256_hex(&bytes);
+                LockInfo {
+                    id: format!("unreadable-{}", &digest[..16]),
+                    host: "an unknown host".into(),
+                    pid: 0,
+                    command: "not recorded: the lock object does not name its holder".into(),
+                    operation: "unknown".into(),
+                    created: "an unknown time".into(),
+                    machine: String::new(),
+                }
+            }))),
             Err(e) => Err(self.err("reading the lock", &lock_key, &e)),
         }
     }
 
-    fn held_message(&self, holder: Option<&LockInfo>, waited: Duration) -> String {
-        let mut msg = locked_message(holder, waited);
-        if let Some(h) = holder {
-            msg.push_str(&format!(
-                " (operation `{}`, lock id {}).\nIf that run is gone (a cancelled CI job, a \
-                 killed process: S3 cannot tell), remove its lock with:\n  mlstack \
-                 force-unlock {} {}",
-                h.operation, h.id, self.stack_arg, h.id
-            ));
+    /// Removes a lock whose holder ran on this machine and no longer exists (killed, or
+    /// interrupted before it could release), re-reading it first so that a lock taken since
+    /// by someone else is left alone.
+    fn take_over(&self, dead: &LockInfo) -> Result<(), String> {
+        let lock_key = self.lock_key();
+        if self.holder()?.is_some_and(|h| h.id == dead.id) {
+            self.client
+                .delete(&lock_key)
+                .map_err(|e| self.err("removing a dead holder's lock", &lock_key, &e))?;
+            eprintln!(
+                "Note: removed the state lock {} left by pid {} on this machine, which is no \
+                 longer running (`{}`, since {}).",
+                dead.id, dead.pid, dead.command, dead.created
+            );
         }
-        msg
+        Ok(())
+    }
+
+    fn held_message(&self, h: &LockInfo, waited: Duration) -> String {
+        let waited = if waited.is_zero() {
+            String::new()
+        } else {
+            let ms = Duration::from_millis(waited.as_millis().min(u128::from(u64::MAX)) as u64);
+            format!(" (waited {})", humantime::format_duration(ms))
+        };
+        format!(
+            "state is locked by {} (operation `{}`, lock id {}){waited}; retry with \
+             --lock-timeout or wait.\nIf that run is gone (a cancelled CI job, a killed \
+             process: S3 cannot tell), remove its lock with:\n  mlstack force-unlock {} {}",
+            h.holder(),
+            h.operation,
+            h.id,
+            self.stack_arg,
+            h.id
+        )
     }
 }
 
@@ -297,11 +332,20 @@ impl Backend for S3Backend {
                 }
                 // Released between our attempt and the read: try again at once.
                 None => continue,
+                Some(dead) if dead.holder_is_gone() => {
+                    self.take_over(&dead)?;
+                    continue;
+                }
                 Some(other) => {
                     let waited = start.elapsed();
                     let left = timeout.saturating_sub(waited);
                     if left.is_zero() {
-                        return Err(self.held_message(Some(&other), waited));
+                        let shown = if timeout.is_zero() {
+                            Duration::ZERO
+                        } else {
+                            waited
+                        };
+                        return Err(self.held_message(&other, shown));
                     }
                     std::thread::sleep(poll.min(left));
                     poll = (poll + poll / 2).min(MAX_POLL);
@@ -387,10 +431,12 @@ fn credentials(access: Option<String>, secret: Option<String>) -> Result<Credent
                 secret_key,
                 session_token: env("AWS_SESSION_TOKEN"),
             }),
-            _ => Err("the s3 state backend has no credentials: set AWS_ACCESS_KEY_ID and \
+            _ => Err(
+                "the s3 state backend has no credentials: set AWS_ACCESS_KEY_ID and \
                       AWS_SECRET_ACCESS_KEY (for Yandex Object Storage, a service account's \
                       static access key), or the backend's access_key and secret_key"
-                .into()),
+                    .into(),
+            ),
         },
         _ => Err(
             "the s3 state backend's access_key and secret_key go together: set both or neither"

@@ -235,11 +235,12 @@ mod tests {
             headers: &headers,
             payload_hash: &hash,
         };
-        assert!(authorization(&s3_creds(), "us-east-1", "s3", "20130524T000000Z", &req)
-            .ends_with(
+        assert!(
+            authorization(&s3_creds(), "us-east-1", "s3", "20130524T000000Z", &req).ends_with(
                 "SignedHeaders=date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class,\
                  Signature=98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"
-            ));
+            )
+        );
     }
 
     #[test]
