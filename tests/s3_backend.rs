@@ -173,6 +173,20 @@ fn lock_id_in(stderr: &str) -> String {
 }
 
 #[test]
+fn the_server_honours_conditional_writes() {
+    // The lock relies on it: an S3 server that ignores If-None-Match would let two runs in.
+    let Some(moto) = Moto::start() else { return };
+    let bucket = moto.bucket("cond");
+    let c = bucket.client();
+    c.put("k", b"one".to_vec(), true).unwrap();
+    assert_eq!(
+        c.put("k", b"two".to_vec(), true),
+        Err(mlstack::state::s3::S3Error::PreconditionFailed)
+    );
+    assert_eq!(c.get("k").unwrap().unwrap(), b"one");
+}
+
+#[test]
 fn two_working_copies_take_turns_and_the_lock_is_honoured() {
     let Some(moto) = Moto::start() else { return };
     let bucket = moto.bucket("turns");
