@@ -237,7 +237,10 @@ mod tests {
         let kinds = &p["backend"];
         assert_eq!(
             keys_of(kinds),
-            keys::BACKEND_SETTINGS.iter().map(|(k, _)| k.to_string()).collect()
+            keys::BACKEND_SETTINGS
+                .iter()
+                .map(|(k, _)| k.to_string())
+                .collect()
         );
         for (kind, settings) in keys::BACKEND_SETTINGS {
             assert_eq!(keys_of(&kinds["properties"][kind]), set(settings), "{kind}");
