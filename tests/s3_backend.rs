@@ -2,7 +2,8 @@
 //! started on a free loopback port per test. The real `mlstack` binary runs from two working
 //! copies on the same remote state: the lock is honoured, a killed holder's lock is cleared
 //! by `force-unlock`, migration round-trips byte for byte, and with encryption on no secret
-//! reaches the bucket in clear.
+//! reaches the bucket in clear. The last tests (local encryption, the changed-backend guard)
+//! need no server.
 
 mod common;
 
@@ -516,4 +517,70 @@ fn a_secret_key_in_clear_in_the_stack_file_is_refused() {
     let r = w.run(&["validate", "stack.yaml"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("did you mean `key_env`"), "{r:?}");
+}
+
+#[test]
+fn local_state_can_be_encrypted_too() {
+    let w = Work::new();
+    w.write(
+        "stack.yaml",
+        &format!(
+            "\nstack:\n  name: demo\nbackend:\n  local:\n    encryption: {{key_env: MLSTACK_STATE_KEY}}\n{BODY}"
+        ),
+    );
+    let r = run(&w, KEY1, &["apply", "stack.yaml", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let file = w.read(".mlstack/demo/state.json");
+    assert!(file.contains("\"mlstack_encrypted\""), "{file}");
+    let secret = password(&pulled(&w, KEY1));
+    assert!(!file.contains(&secret));
+    let out = run(
+        &w,
+        KEY1,
+        &["output", "stack.yaml", "pw", "--show-sensitive"],
+    );
+    assert_eq!(out.stdout.trim(), secret, "{out:?}");
+    let wrong = run(&w, KEY2, &["state", "list", "stack.yaml"]);
+    assert_eq!(wrong.code, 1, "{wrong:?}");
+    assert!(wrong.stderr.contains("another key"), "{wrong:?}");
+    assert_eq!(w.read(".mlstack/demo/state.json"), file, "nothing written");
+}
+
+#[test]
+fn a_changed_backend_is_refused_until_migrated_unless_the_old_one_is_empty() {
+    let w = Work::new();
+    let at = |path: &str| {
+        format!("\nstack:\n  name: demo\nbackend:\n  local:\n    path: {path}\n{BODY}")
+    };
+    w.write("stack.yaml", &at("one/state.json"));
+    assert_eq!(run(&w, KEY1, &["plan", "stack.yaml"]).code, 0);
+    // Nothing was ever written to `one`: moving on is silent.
+    w.write("stack.yaml", &at("two/state.json"));
+    let r = run(&w, KEY1, &["apply", "stack.yaml", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    w.write("stack.yaml", &at("three/state.json"));
+    let r = run(&w, KEY1, &["state", "list", "stack.yaml"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("two/state.json"), "{r:?}");
+    assert!(
+        r.stderr.contains("mlstack state migrate stack.yaml"),
+        "{r:?}"
+    );
+    assert!(!w.path("three/state.json").exists());
+    // Adding encryption in place is a migration too; afterwards nothing is left in clear.
+    w.write(
+        "stack.yaml",
+        &format!(
+            "\nstack:\n  name: demo\nbackend:\n  local:\n    path: two/state.json\n    encryption: {{key_env: MLSTACK_STATE_KEY}}\n{BODY}"
+        ),
+    );
+    let clear = w.read("two/state.json");
+    let r = run(&w, KEY1, &["state", "migrate", "stack.yaml"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(w.read("two/state.json").contains("mlstack_encrypted"));
+    assert!(w
+        .read("two/state.json.backup")
+        .contains("mlstack_encrypted"));
+    let pull = run(&w, KEY1, &["state", "pull", "stack.yaml"]);
+    assert_eq!(pull.stdout, clear);
 }
