@@ -584,3 +584,83 @@ fn a_changed_backend_is_refused_until_migrated_unless_the_old_one_is_empty() {
     let pull = run(&w, KEY1, &["state", "pull", "stack.yaml"]);
     assert_eq!(pull.stdout, clear);
 }
+
+/// Waits (with a hang guard) until the lock object exists.
+fn wait_for_lock(bucket: &S3Backend) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while bucket.client().get(&bucket.lock_key()).unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the lock was never taken");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &Child, sig: i32) {
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, sig);
+    }
+}
+
+#[test]
+fn a_stopped_run_releases_its_remote_lock() {
+    let Some(moto) = Moto::start() else { return };
+    let bucket = moto.bucket("stop");
+    let w = Work::new();
+    // A plan that blocks while holding the lock: its data source reads a FIFO nobody writes.
+    let fifo = w.path("fifo");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    w.write(
+        "stack.yaml",
+        &format!(
+            "{}data:\n  blocked:\n    type: local_file\n    properties:\n      filename: {}\n",
+            s3_stack(&moto, "stop", false),
+            fifo.display()
+        ),
+    );
+    let plan = command(&w, KEY1, &["plan", "stack.yaml"]).spawn().unwrap();
+    wait_for_lock(&bucket);
+    signal(&plan, libc::SIGINT);
+    let r = wait_with_guard(plan, Duration::from_secs(60));
+    assert_eq!(r.code, 130, "{r:?}");
+    assert!(r.stderr.contains("released the state lock"), "{r:?}");
+    assert!(bucket.client().get(&bucket.lock_key()).unwrap().is_none());
+
+    // SIGTERM during an apply (a CI job cancelled): running work finishes, state is saved,
+    // the lock goes.
+    let later = "  later:\n    type: local_file\n    depends_on: [step]\n    properties:\n      filename: later.txt\n      content: x\noutputs:\n";
+    w.write(
+        "stack.yaml",
+        &s3_stack(&moto, "stop", false).replace("outputs:\n", later),
+    );
+    let signals = tempfile::tempdir().unwrap();
+    let apply = command(
+        &w,
+        KEY1,
+        &[
+            "apply",
+            "stack.yaml",
+            "--auto-approve",
+            "--var",
+            &gate(signals.path()),
+        ],
+    )
+    .spawn()
+    .unwrap();
+    wait_for_file(&signals.path().join("started"));
+    signal(&apply, libc::SIGTERM);
+    std::fs::write(signals.path().join("release"), "").unwrap();
+    let r = wait_with_guard(apply, Duration::from_secs(120));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("interrupted"), "{r:?}");
+    assert!(bucket.client().get(&bucket.lock_key()).unwrap().is_none());
+    let list = run(&w, KEY1, &["state", "list", "stack.yaml"]);
+    assert!(
+        list.stdout.contains("step"),
+        "the running step was saved: {list:?}"
+    );
+    assert!(
+        !list.stdout.contains("later"),
+        "nothing new started: {list:?}"
+    );
+}

@@ -5,6 +5,7 @@ mod backend;
 mod codec;
 pub mod crypt;
 mod edit;
+pub mod interrupt;
 mod local;
 mod lock;
 mod migrate;

@@ -219,17 +219,8 @@ struct S3Lock {
 
 impl Drop for S3Lock {
     fn drop(&mut self) {
-        let ours = match self.client.get(&self.key) {
-            Ok(Some(bytes)) => serde_json::from_slice::<LockInfo>(&bytes)
-                .map(|h| h.id == self.id)
-                .unwrap_or(false),
-            Ok(None) => false,
-            Err(_) => true,
-        };
-        if !ours {
-            return;
-        }
-        if let Err(e) = self.client.delete(&self.key) {
+        super::interrupt::unregister(&self.id);
+        if let Err(e) = release_if_ours(&self.client, &self.key, &self.id) {
             // A guard cannot return an error; say what is left behind and how to clear it.
             eprintln!(
                 "Warning: {}\nThe state lock was not released; clear it with:\n  mlstack \
@@ -240,6 +231,18 @@ impl Drop for S3Lock {
             );
         }
     }
+}
+
+/// Deletes the lock object if it still names `id` (never someone else's lock).
+fn release_if_ours(client: &Client, key: &str, id: &str) -> Result<(), S3Error> {
+    let ours = match client.get(key)? {
+        Some(bytes) => serde_json::from_slice::<LockInfo>(&bytes).is_ok_and(|h| h.id == id),
+        None => false,
+    };
+    if ours {
+        client.delete(key)?;
+    }
+    Ok(())
 }
 
 /// First wait between lock attempts; grows by half each time up to [`MAX_POLL`].
@@ -322,6 +325,13 @@ impl Backend for S3Backend {
             };
             match current {
                 Some(h) if h.id == holder.id => {
+                    let (client, key, id) = (self.client.clone(), lock_key.clone(), h.id.clone());
+                    super::interrupt::register(
+                        &h.id,
+                        Box::new(move || {
+                            let _ = release_if_ours(&client, &key, &id);
+                        }),
+                    );
                     let held = S3Lock {
                         client: self.client.clone(),
                         key: lock_key,
