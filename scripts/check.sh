@@ -17,6 +17,23 @@ if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager
 fi
 
+# The remote-state tests run moto's S3 server (PyPI moto[server]) on loopback; 5.2.1 is the
+# version checked to honour If-None-Match on PutObject (the state lock relies on it).
+moto_ok() {
+  command -v moto_server >/dev/null && python3 -c 'import moto, sys
+v = tuple(int(x) for x in moto.__version__.split(".")[:3])
+sys.exit(0 if v >= (5, 2, 1) else 1)' 2>/dev/null
+}
+if ! moto_ok; then
+  echo "== installing moto_server"
+  command -v python3 >/dev/null || { echo "python3 is required for moto_server"; exit 1; }
+  MOTO='moto[server]>=5.2.1,<6'
+  python3 -m pip install --quiet "$MOTO" \
+    || python3 -m pip install --quiet --break-system-packages "$MOTO"
+  hash -r
+  command -v moto_server >/dev/null || export PATH="$(python3 -m site --user-base)/bin:$PATH"
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -D warnings"

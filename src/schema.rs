@@ -98,6 +98,32 @@ pub fn stack_schema(registry: &Registry) -> Value {
         },
         "properties": {"type": "object"}
     });
+    let encryption = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "minProperties": 1,
+        "maxProperties": 1,
+        "description": "client-side AES-256-GCM encryption of state and saved plans; the key is 32 random bytes, base64",
+        "properties": {
+            "key_env": {"type": "string", "description": "environment variable holding the key"},
+            "key_file": {"type": "string", "description": "file holding the key (relative to the working directory)"}
+        }
+    });
+    let s3 = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["bucket"],
+        "properties": {
+            "bucket": {"type": "string"},
+            "key": {"type": "string", "description": "object key (default <stack name>/state.json)"},
+            "endpoint": {"type": "string", "description": "default https://storage.yandexcloud.net"},
+            "region": {"type": "string", "description": "default ru-central1"},
+            "access_key": {"type": "string", "description": "default: AWS_ACCESS_KEY_ID"},
+            "secret_key": {"type": "string", "pattern": "^\\$\\{(env|var)\\.", "description": "an ${env.NAME} or a sensitive ${var.NAME}; default: AWS_SECRET_ACCESS_KEY"},
+            "path_style": {"type": "boolean", "description": "https://host/bucket/key (default true) or https://bucket.host/key"},
+            "encryption": encryption
+        }
+    });
     let data_meta = json!({
         "provider": {"type": "string"},
         "enabled": expr_bool,
@@ -125,7 +151,8 @@ pub fn stack_schema(registry: &Registry) -> Value {
                 "type": "object",
                 "maxProperties": 1,
                 "properties": {
-                    "local": {"type": ["object", "null"], "additionalProperties": false, "properties": {"path": {"type": "string"}}}
+                    "local": {"type": ["object", "null"], "additionalProperties": false, "properties": {"path": {"type": "string"}, "encryption": encryption}},
+                    "s3": s3
                 }
             },
             "variables": {"type": "object", "additionalProperties": variable},
@@ -206,6 +233,21 @@ mod tests {
         assert_eq!(
             keys_of(&p["outputs"]["additionalProperties"]),
             set(keys::OUTPUT_KEYS)
+        );
+        let kinds = &p["backend"];
+        assert_eq!(
+            keys_of(kinds),
+            keys::BACKEND_SETTINGS
+                .iter()
+                .map(|(k, _)| k.to_string())
+                .collect()
+        );
+        for (kind, settings) in keys::BACKEND_SETTINGS {
+            assert_eq!(keys_of(&kinds["properties"][kind]), set(settings), "{kind}");
+        }
+        assert_eq!(
+            keys_of(&kinds["properties"]["s3"]["properties"]["encryption"]),
+            set(crate::state::ENCRYPTION_SETTINGS)
         );
     }
 }

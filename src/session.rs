@@ -6,7 +6,7 @@ use crate::graph::Graph;
 use crate::plan::{Plan, PlanError, PlanOptions};
 use crate::providers::Registry;
 use crate::stack::Stack;
-use crate::state::{open_backend, Backend, LockGuard, LockInfo, State};
+use crate::state::{open_checked, Backend, LockGuard, LockInfo, State};
 use std::time::Duration;
 
 /// An open run against one stack's state.
@@ -37,8 +37,13 @@ impl Session {
         let cwd = std::env::current_dir().map_err(|e| {
             SessionError::Message(format!("cannot read the working directory: {e}"))
         })?;
-        let backend =
-            open_backend(&stack.backend, &stack.name, &cwd).map_err(SessionError::Message)?;
+        let backend = open_checked(
+            &stack.backend,
+            &stack.name,
+            &cwd,
+            &stack.path.display().to_string(),
+        )
+        .map_err(SessionError::Message)?;
         let guard = if lock {
             Some(
                 backend

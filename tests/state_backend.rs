@@ -38,17 +38,23 @@ fn default_location_and_description() {
 #[test]
 fn other_kinds_name_the_allowed_ones() {
     let dir = tempfile::tempdir().unwrap();
-    for kind in ["s3", "kubernetes", "consul"] {
+    for kind in ["kubernetes", "consul"] {
         let decl = BackendDecl {
             kind: kind.into(),
             ..BackendDecl::default()
         };
         let err = open_backend(&decl, "demo", dir.path()).err().unwrap();
         assert!(
-            err.contains(kind) && err.contains("allowed kinds: local"),
+            err.contains(kind) && err.contains("allowed kinds: local, s3"),
             "{err}"
         );
     }
+    let s3 = BackendDecl {
+        kind: "s3".into(),
+        ..BackendDecl::default()
+    };
+    let err = open_backend(&s3, "demo", dir.path()).err().unwrap();
+    assert!(err.contains("needs `bucket`"), "{err}");
 }
 
 #[test]

@@ -40,6 +40,8 @@ pub enum Command {
     State(StateCommand),
     /// Adopt an existing object into state under a stack address.
     Import(ImportArgs),
+    /// Remove a state lock left by a run that died (a cancelled CI job), given its lock id.
+    ForceUnlock(ForceUnlockArgs),
     /// Print a JSON Schema of the stack file, for editor completion.
     Schema,
     /// The local sandbox: an emulated Kubernetes API on loopback (nothing really runs in it).
@@ -245,6 +247,44 @@ pub enum StateCommand {
     Rm(StateAddrArgs),
     /// Rename a resource's address in state.
     Mv(StateMvArgs),
+    /// Print the state as JSON (decrypted), for backups and repairs.
+    Pull(StateListArgs),
+    /// Replace the state with a file (refuses another lineage or an older serial unless --force).
+    Push(StatePushArgs),
+    /// Copy the state from the backend last used here to the one the stack file names.
+    Migrate(StateMigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatePushArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// A state file (as `state pull` prints it).
+    pub file: PathBuf,
+    /// Push even when the lineage differs or the serial is not newer.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct StateMigrateArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Overwrite a different state already in the new backend.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// The lock id the lock error printed.
+    pub lock_id: String,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 mod apply;
 mod args;
 mod destroy;
+mod force_unlock;
 mod graph;
 mod import;
 mod output;
@@ -14,6 +15,7 @@ mod sandbox;
 mod schema;
 mod show;
 mod state;
+mod state_transfer;
 mod validate;
 
 pub use args::*;
@@ -149,6 +151,7 @@ pub fn main() -> ExitCode {
         Command::Show(a) => show::run(&a, ui),
         Command::State(c) => state::run(&c, ui),
         Command::Import(a) => import::run(&a, ui),
+        Command::ForceUnlock(a) => force_unlock::run(&a, ui),
         Command::Schema => schema::run(ui),
         Command::Sandbox(c) => sandbox::run(&c, ui),
     };

@@ -21,7 +21,8 @@ pub fn run(args: &PlanArgs, ui: Ui) -> CliResult {
         Format::Json => println!("{}", crate::plan::render::json(&plan)),
     }
     if let Some(out) = &args.out {
-        crate::plan::planfile::save(&plan, out).map_err(CliError::Message)?;
+        crate::plan::planfile::save_encrypted(&plan, out, session.backend.encryption())
+            .map_err(CliError::Message)?;
         if args.format == Format::Human {
             println!(
                 "\nSaved the plan to {}. To perform exactly these actions, run:\n  mlstack apply {}",

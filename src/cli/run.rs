@@ -148,6 +148,8 @@ pub fn execute(
     json: bool,
     ui: Ui,
 ) -> ApplyReport {
+    // SIGTERM/SIGHUP while holding a remote lock become this Ctrl-C handling (see state::interrupt).
+    let _graceful = crate::state::interrupt::graceful();
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     let watcher = rt.spawn(async move {

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::stack::Stack;
 use crate::state::{
-    move_address, not_in_state, open_backend, remove_address, Backend, LockInfo, State,
+    move_address, not_in_state, open_checked, remove_address, Backend, LockInfo, State,
 };
 use std::process::ExitCode;
 
@@ -16,6 +16,9 @@ pub fn run(cmd: &StateCommand, _ui: Ui) -> CliResult {
         StateCommand::Show(a) => show(a),
         StateCommand::Rm(a) => rm(a),
         StateCommand::Mv(a) => mv(a),
+        StateCommand::Pull(a) => super::state_transfer::pull(a),
+        StateCommand::Push(a) => super::state_transfer::push(a),
+        StateCommand::Migrate(a) => super::state_transfer::migrate(a),
     }
 }
 
@@ -24,7 +27,12 @@ pub(super) fn open(args: &StackArgs) -> Result<(Stack, Box<dyn Backend>), CliErr
     let stack = crate::stack::load(&args.stack, &super::load_options(args)?)?;
     let cwd = std::env::current_dir()
         .map_err(|e| format!("cannot determine the working directory: {e}"))?;
-    let backend = open_backend(&stack.backend, &stack.name, &cwd)?;
+    let backend = open_checked(
+        &stack.backend,
+        &stack.name,
+        &cwd,
+        &args.stack.display().to_string(),
+    )?;
     Ok((stack, backend))
 }
 

@@ -21,15 +21,36 @@ pub const PLAN_FORMAT: u64 = 1;
 
 /// Writes `plan` to `path` (atomically, mode 0600), with every sensitive value removed.
 pub fn save(plan: &Plan, path: &std::path::Path) -> Result<(), String> {
+    save_encrypted(plan, path, None)
+}
+
+/// [`save`], encrypted with `enc` when set (the stack's backend encryption): the file is then
+/// `{"mlstack_plan": 1, "encrypted": <envelope>}`, the envelope naming where its key is read
+/// from so that `apply` and `show` can find it.
+pub fn save_encrypted(
+    plan: &Plan,
+    path: &std::path::Path,
+    enc: Option<&crate::state::Encryption>,
+) -> Result<(), String> {
     let mut bytes = serde_json::to_vec_pretty(&to_file(plan))
         .map_err(|e| format!("cannot encode the plan: {e}"))?;
     bytes.push(b'\n');
+    if let Some(enc) = enc {
+        let wrapped = serde_json::json!({
+            "mlstack_plan": PLAN_FORMAT,
+            "encrypted": enc.seal(&bytes, "plan")?,
+        });
+        bytes = serde_json::to_vec_pretty(&wrapped)
+            .map_err(|e| format!("cannot encode the plan: {e}"))?;
+        bytes.push(b'\n');
+    }
     write_atomic(path, &bytes)
         .map_err(|e| format!("cannot write plan file {}: {e}", path.display()))
 }
 
-/// Reads a plan saved by [`save`]. A missing, foreign or corrupt file is an error worded for
-/// the user.
+/// Reads a plan saved by [`save`] or [`save_encrypted`] (the key of an encrypted plan is read
+/// from where its envelope says, relative to the working directory). A missing, foreign,
+/// corrupt or undecryptable file is an error worded for the user.
 pub fn load(path: &std::path::Path) -> Result<Plan, String> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read plan file {shown}: {e}"))?;
@@ -38,7 +59,29 @@ pub fn load(path: &std::path::Path) -> Result<Plan, String> {
             "{shown} is not an mlstack plan file (save one with `mlstack plan STACK --out FILE`)"
         ));
     }
-    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+    #[derive(Deserialize)]
+    struct Wrapped {
+        encrypted: Option<crate::state::crypt::Envelope>,
+    }
+    let bytes = match serde_json::from_slice::<Wrapped>(&bytes) {
+        Ok(Wrapped {
+            encrypted: Some(env),
+        }) => {
+            let cwd = std::env::current_dir()
+                .map_err(|e| format!("cannot read the working directory: {e}"))?;
+            let enc = env.key.load(&cwd).map_err(|e| {
+                format!("plan file {shown} is encrypted and its key is not available: {e}")
+            })?;
+            enc.open(&env, "plan", &format!("plan file {shown}"))?
+        }
+        _ => bytes,
+    };
+    load_clear(&bytes, &shown.to_string())
+}
+
+/// Parses a plan file's clear JSON.
+fn load_clear(bytes: &[u8], shown: &str) -> Result<Plan, String> {
+    let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         format!(
             "plan file {shown} is corrupt (invalid JSON at line {}, column {})",
             e.line(),

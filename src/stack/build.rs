@@ -121,6 +121,18 @@ pub fn build(path: &Path, text: &str, options: &LoadOptions) -> Result<Stack, Di
         backend.span = Some(b.kind_span);
         for e in &b.config {
             if let Some(v) = loader.known(&e.value, &root_scope, &format!("backend `{}`", e.key)) {
+                let from_var = matches!(&e.value.kind, super::yaml::NodeKind::Str(t) if t.trim().starts_with("${var."));
+                if parse::SECRET_SETTINGS.contains(&e.key.as_str()) && from_var && !v.is_sensitive()
+                {
+                    loader.diags.push(
+                        crate::diag::Diagnostic::new(
+                            "secret-in-stack",
+                            format!("backend `{}` refers to a variable that is not sensitive", e.key),
+                        )
+                        .at(e.value.span, "not sensitive")
+                        .help("declare the variable with `sensitive: true` so that it is masked everywhere"),
+                    );
+                }
                 backend.config.insert(e.key.clone(), v);
             }
         }

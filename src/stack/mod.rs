@@ -31,7 +31,8 @@ pub use check::check;
 /// tested against them).
 pub mod keys {
     pub use super::parse::{
-        DATA_KEYS, LIFECYCLE_KEYS, MODULE_CALL_KEYS, OUTPUT_KEYS, RESOURCE_KEYS, STACK_KEYS,
+        BACKEND_SETTINGS, DATA_KEYS, LIFECYCLE_KEYS, MODULE_CALL_KEYS, OUTPUT_KEYS, RESOURCE_KEYS,
+        STACK_KEYS,
     };
     pub use super::parse_vars::VARIABLE_KEYS;
 }

@@ -3,7 +3,7 @@
 
 use super::fields::{self, boolean, check_name, expect_map, string, string_list, Fields};
 use super::parse_vars::{variables, RawVar};
-use super::yaml::{Entry, Node};
+use super::yaml::{Entry, Node, NodeKind};
 use super::Mode;
 use crate::diag::{did_you_mean, Diagnostic, Span};
 use mlstack_provider_api::{parse_path, Path};
@@ -234,29 +234,90 @@ fn backend(node: Node, diags: &mut Vec<Diagnostic>) -> Option<RawBackend> {
                 .also(first.key_span, "first kind"),
         );
     }
-    if first.key != "local" {
+    let Some(&(_, settings)) = BACKEND_SETTINGS.iter().find(|(k, _)| *k == first.key) else {
+        let kinds = BACKEND_SETTINGS.iter().map(|(k, _)| *k);
         let d = Diagnostic::new(
             "unknown-key",
             format!("unknown backend kind `{}`", first.key),
         )
         .at(first.key_span, "unknown kind");
-        diags.push(match did_you_mean(&first.key, ["local"]) {
+        diags.push(match did_you_mean(&first.key, kinds.clone()) {
             Some(h) => d.help(h),
-            None => d.help("supported backends: local"),
+            None => d.help(format!(
+                "supported backends: {}",
+                kinds.collect::<Vec<_>>().join(", ")
+            )),
         });
         return None;
-    }
-    let what = "the `local` backend";
-    let config = expect_map(first.value, what, diags)?;
-    for e in &config {
-        if e.key != "path" {
-            diags.push(fields::unknown_key(&e.key, e.key_span, what, &["path"]));
+    };
+    let what = format!("the `{}` backend", first.key);
+    let config = expect_map(first.value, &what, diags)?;
+    let mut kept = Vec::with_capacity(config.len());
+    for e in config {
+        if !settings.contains(&e.key.as_str()) {
+            diags.push(fields::unknown_key(&e.key, e.key_span, &what, settings));
+            continue;
         }
+        if e.key == "encryption" {
+            if let NodeKind::Map(inner) = &e.value.kind {
+                for i in inner {
+                    if !ENCRYPTION_SETTINGS.contains(&i.key.as_str()) {
+                        diags.push(fields::unknown_key(
+                            &i.key,
+                            i.key_span,
+                            "`encryption`",
+                            ENCRYPTION_SETTINGS,
+                        ));
+                    }
+                }
+            }
+        }
+        if SECRET_SETTINGS.contains(&e.key.as_str()) {
+            if let Some(d) = literal_secret(&e) {
+                diags.push(d);
+                continue;
+            }
+        }
+        kept.push(e);
     }
     Some(RawBackend {
         kind: first.key,
         kind_span: first.key_span,
-        config: config.into_iter().filter(|e| e.key == "path").collect(),
+        config: kept,
+    })
+}
+
+/// Backend kinds and the settings each takes.
+pub const BACKEND_SETTINGS: &[(&str, &[&str])] = &[
+    ("local", crate::state::LOCAL_SETTINGS),
+    ("s3", crate::state::S3_SETTINGS),
+];
+use crate::state::ENCRYPTION_SETTINGS;
+
+/// Backend settings that hold a secret: never a literal in the stack file.
+pub const SECRET_SETTINGS: &[&str] = &["secret_key"];
+
+/// A secret written in clear in the stack file (not an `${env.NAME}` or `${var.NAME}`
+/// reference; that the variable is sensitive is checked when it resolves).
+fn literal_secret(e: &Entry) -> Option<Diagnostic> {
+    let is_reference = match &e.value.kind {
+        NodeKind::Str(s) => {
+            let t = s.trim();
+            (t.starts_with("${env.") || t.starts_with("${var.")) && t.ends_with('}')
+        }
+        _ => false,
+    };
+    (!is_reference).then(|| {
+        Diagnostic::new(
+            "secret-in-stack",
+            format!("`{}` must not be written in the stack file", e.key),
+        )
+        .at(e.value.span, "a secret in clear")
+        .help(format!(
+            "use `${{env.NAME}}` or a sensitive variable (`sensitive: true`) for `{}`, or leave \
+             it out and set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+            e.key
+        ))
     })
 }
 

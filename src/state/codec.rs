@@ -11,14 +11,12 @@ pub fn encode(state: &State) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Parses a state file. `file` names it and `backup_hint` says where an older copy is, for the
-/// error; the caller must leave a file that fails here untouched.
-pub fn decode(bytes: &[u8], file: &str, backup_hint: &str) -> Result<State, String> {
+/// Parses a state. `place` names where it was read (`state file .mlstack/demo/state.json`,
+/// `state object s3://bucket/key`) and `backup_hint` says where an older copy is, for the
+/// error; the caller must leave what fails here untouched.
+pub fn decode(bytes: &[u8], place: &str, backup_hint: &str) -> Result<State, String> {
     let corrupt = |why: String| {
-        format!(
-            "state file {file} is not valid mlstack state ({why}); it was left untouched. \
-             {backup_hint}"
-        )
+        format!("{place} is not valid mlstack state ({why}); it was left untouched. {backup_hint}")
     };
     let raw: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| corrupt(describe(&e)))?;
@@ -30,9 +28,9 @@ pub fn decode(bytes: &[u8], file: &str, backup_hint: &str) -> Result<State, Stri
     };
     if version > u64::from(STATE_VERSION) {
         return Err(format!(
-            "state file {file} has format version {version}, newer than this mlstack {} can \
-             read (up to {STATE_VERSION}); it was written by a newer mlstack: upgrade to use it. \
-             The file was left untouched.",
+            "{place} has format version {version}, newer than this mlstack {} can read (up \
+             to {STATE_VERSION}); it was written by a newer mlstack: upgrade to use it. It was \
+             left untouched.",
             env!("CARGO_PKG_VERSION")
         ));
     }

@@ -4,16 +4,15 @@
 
 use super::atomic::{create_private_dir, replace_file};
 use super::backend::{Backend, LockGuard};
-use super::codec::{decode, encode};
+use super::crypt::{self, Encryption};
 use super::lock::{FileLock, LockInfo};
-use super::model::{State, STATE_VERSION};
 use mlstack_provider_api::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Settings the `local` backend accepts.
-pub const LOCAL_SETTINGS: &[&str] = &["path"];
+pub const LOCAL_SETTINGS: &[&str] = &["path", "encryption"];
 
 /// State in a file on this machine.
 #[derive(Debug, Clone)]
@@ -21,13 +20,24 @@ pub struct LocalBackend {
     path: PathBuf,
     /// The path as shown to users (relative to the working directory when inside it).
     shown: String,
+    encryption: Option<Encryption>,
 }
 
 impl LocalBackend {
     /// A backend on the state file at `path`.
     pub fn new(path: PathBuf) -> LocalBackend {
         let shown = path.display().to_string();
-        LocalBackend { path, shown }
+        LocalBackend {
+            path,
+            shown,
+            encryption: None,
+        }
+    }
+
+    /// The same file, encrypted at rest with `encryption`.
+    pub fn with_encryption(mut self, encryption: Option<Encryption>) -> LocalBackend {
+        self.encryption = encryption;
+        self
     }
 
     /// From the stack's `backend` settings: `path` (relative to `base_dir`) or the default
@@ -65,7 +75,12 @@ impl LocalBackend {
             .unwrap_or(&path)
             .display()
             .to_string();
-        Ok(LocalBackend { path, shown })
+        let encryption = crypt::from_backend_config(config, base_dir)?;
+        Ok(LocalBackend {
+            path,
+            shown,
+            encryption,
+        })
     }
 
     /// `<base_dir>/.mlstack/<stack name>/state.json`; the name must be a label value so that it
@@ -101,6 +116,16 @@ impl LocalBackend {
     fn shown_backup(&self) -> String {
         format!("{}.backup", self.shown)
     }
+}
+
+impl Backend for LocalBackend {
+    fn describe(&self) -> String {
+        format!("local state {}", self.shown)
+    }
+
+    fn place(&self) -> String {
+        format!("state file {}", self.shown)
+    }
 
     fn backup_hint(&self) -> String {
         if self.backup_path().exists() {
@@ -116,43 +141,32 @@ impl LocalBackend {
             )
         }
     }
-}
 
-impl Backend for LocalBackend {
-    fn describe(&self) -> String {
-        format!("local state {}", self.shown)
+    fn identity(&self) -> serde_json::Value {
+        let mut id = serde_json::json!({"kind": "local", "path": self.shown});
+        if let Some(e) = &self.encryption {
+            id["encryption"] = e.source().to_config();
+        }
+        id
     }
 
-    fn read(&self) -> Result<Option<State>, String> {
+    fn encryption(&self) -> Option<&Encryption> {
+        self.encryption.as_ref()
+    }
+
+    fn read_bytes(&self) -> Result<Option<Vec<u8>>, String> {
         let bytes = match std::fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("cannot read state file {}: {e}", self.shown)),
         };
-        decode(&bytes, &self.shown, &self.backup_hint()).map(Some)
+        crypt::unseal_stored(self.encryption.as_ref(), bytes, "state", &self.place()).map(Some)
     }
 
-    fn write(&self, state: &mut State) -> Result<u64, String> {
-        let previous = (state.serial, state.version, state.mlstack_version.clone());
-        let next = state
-            .serial
-            .checked_add(1)
-            .ok_or_else(|| format!("state serial overflow in {}", self.shown))?;
-        state.serial = next;
-        state.version = STATE_VERSION;
-        state.mlstack_version = env!("CARGO_PKG_VERSION").to_string();
-        state.resources.sort_by(|a, b| a.address.cmp(&b.address));
-        let result = encode(state).and_then(|bytes| {
-            replace_file(&self.path, Some(&self.backup_path()), &bytes)
-                .map_err(|e| format!("cannot write state file {}: {e}", self.shown))
-        });
-        match result {
-            Ok(()) => Ok(next),
-            Err(e) => {
-                (state.serial, state.version, state.mlstack_version) = previous;
-                Err(e)
-            }
-        }
+    fn write_bytes(&self, plain: &[u8]) -> Result<(), String> {
+        let bytes = crypt::seal_stored(self.encryption.as_ref(), plain, "state")?;
+        replace_file(&self.path, Some(&self.backup_path()), &bytes)
+            .map_err(|e| format!("cannot write state file {}: {e}", self.shown))
     }
 
     fn lock(&self, holder: &LockInfo, timeout: Duration) -> Result<LockGuard, String> {
@@ -163,6 +177,22 @@ impl Backend for LocalBackend {
         }
         let lock = FileLock::acquire(&lock_path, holder, timeout)?;
         Ok(LockGuard::new(holder.clone(), Box::new(lock)))
+    }
+
+    fn force_unlock(&self, _id: &str) -> Result<LockInfo, String> {
+        // An OS file lock dies with its holder: if it is held, its holder is alive.
+        let probe = LockInfo::for_this_process("force-unlock");
+        match self.lock(&probe, Duration::ZERO) {
+            Ok(_released_on_drop) => Err(format!(
+                "{} is not locked; nothing to unlock",
+                self.describe()
+            )),
+            Err(held) => Err(format!(
+                "{held}.\nThe local lock is an OS file lock: it is released when its holder exits \
+                 (even when killed), so it cannot be stale and is never forced. Stop that \
+                 process instead."
+            )),
+        }
     }
 }
 

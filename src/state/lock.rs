@@ -27,6 +27,11 @@ pub struct LockInfo {
     pub operation: String,
     /// When the lock was taken, RFC 3339 (UTC).
     pub created: String,
+    /// This boot of this machine and its process-id namespace ([`machine_id`]): when a holder
+    /// recorded the same as ours, its pid can be checked, so a killed holder's remote lock does
+    /// not block the next run on the same machine.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub machine: String,
 }
 
 impl LockInfo {
@@ -39,7 +44,20 @@ impl LockInfo {
             command: command_line_for_display(std::env::args()),
             operation: operation.to_string(),
             created: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            machine: machine_id(),
         }
+    }
+
+    /// True only when the holder provably ran here (same host name, boot and pid namespace)
+    /// and its process no longer exists. Anything uncertain counts as alive.
+    pub fn holder_is_gone(&self) -> bool {
+        let here = machine_id();
+        !here.is_empty()
+            && self.machine == here
+            && self.host == hostname()
+            && self.pid != 0
+            && self.pid != std::process::id()
+            && !process_exists(self.pid)
     }
 
     /// `<host> pid <pid> (`<command>`) since <time>`.
@@ -113,6 +131,31 @@ fn quote(arg: &str) -> String {
     } else {
         format!("'{}'", arg.replace('\'', r"'\''"))
     }
+}
+
+/// `<boot id>/<pid namespace>`: pids are comparable only between processes that share both
+/// (containers on one kernel share the boot id but not the namespace). Empty when unknown.
+pub fn machine_id() -> String {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let ns = std::fs::read_link("/proc/self/ns/pid")
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let boot = boot.trim();
+    if boot.is_empty() || ns.is_empty() {
+        String::new()
+    } else {
+        format!("{boot}/{ns}")
+    }
+}
+
+/// Whether a process with this pid exists (one we may not signal still exists).
+fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    // SAFETY: signal 0 only checks that the process exists; nothing is delivered.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 /// This machine's host name (`unknown-host` when the OS will not say).
@@ -268,6 +311,7 @@ mod tests {
             command: "mlstack apply s.yaml".into(),
             operation: "apply".into(),
             created: "2024-01-01T00:00:00Z".into(),
+            machine: String::new(),
         };
         assert_eq!(
             locked_message(Some(&info), Duration::ZERO),
@@ -286,6 +330,29 @@ mod tests {
         // SAFETY: the descriptor is open for the lifetime of `lock`.
         let flags = unsafe { libc::fcntl(lock.file.as_raw_fd(), libc::F_GETFD) };
         assert!(flags >= 0 && flags & libc::FD_CLOEXEC != 0);
+    }
+
+    #[test]
+    fn a_dead_holder_here_is_gone_and_anything_uncertain_is_not() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let dead = LockInfo {
+            pid,
+            ..LockInfo::for_this_process("apply")
+        };
+        assert!(dead.holder_is_gone() || machine_id().is_empty());
+        assert!(!LockInfo::for_this_process("apply").holder_is_gone());
+        let elsewhere = LockInfo {
+            host: "another-host".into(),
+            ..dead.clone()
+        };
+        assert!(!elsewhere.holder_is_gone());
+        let unknown = LockInfo {
+            machine: String::new(),
+            ..dead
+        };
+        assert!(!unknown.holder_is_gone());
     }
 
     #[test]

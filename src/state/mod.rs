@@ -3,15 +3,24 @@
 mod atomic;
 mod backend;
 mod codec;
+pub mod crypt;
 mod edit;
+pub mod interrupt;
 mod local;
 mod lock;
+mod migrate;
 mod model;
+mod record;
+pub mod s3;
 
 pub use atomic::{create_private_dir, replace_file};
-pub use backend::{open_backend, Backend, LockGuard, BACKEND_KINDS};
+pub use backend::{open_backend, open_backend_for, Backend, LockGuard, BACKEND_KINDS};
 pub use codec::{decode, encode};
+pub use crypt::{Encryption, KeySource, ENCRYPTION_SETTINGS};
 pub use edit::{move_address, not_in_state, remove_address};
 pub use local::{LocalBackend, LOCAL_SETTINGS};
 pub use lock::{command_line_for_display, hostname, locked_message, FileLock, LockInfo};
+pub use migrate::{migrate, Migrated};
 pub use model::{OutputState, ResourceState, State, STATE_VERSION};
+pub use record::{open_checked, record_path, recorded};
+pub use s3::{S3Backend, S3_SETTINGS};
