@@ -124,6 +124,22 @@ pub fn stack_schema(registry: &Registry) -> Value {
             "encryption": encryption
         }
     });
+    let kubernetes = json!({
+        "type": ["object", "null"],
+        "additionalProperties": false,
+        "properties": {
+            "secret_suffix": {"type": "string", "description": "the state Secret is mlstack-state-<secret_suffix>, the lock Lease mlstack-lock-<secret_suffix> (default: the stack name)"},
+            "namespace": {"type": "string", "description": "default: default"},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}, "description": "extra labels on the Secrets and the Lease"},
+            "config_path": {"type": "string", "description": "a kubeconfig file (default: KUBECONFIG, ~/.kube/config, the pod's service account; with --sandbox and no connection settings: the sandbox)"},
+            "config_context": {"type": "string", "description": "a context of the kubeconfig (default: its current context)"},
+            "host": {"type": "string", "description": "the API server, https://host:port"},
+            "cluster_ca_certificate": {"type": "string", "description": "PEM of the cluster CA (with host)"},
+            "token": {"type": "string", "pattern": "^\\$\\{(env|var)\\.", "description": "a bearer token (with host): an ${env.NAME} or a sensitive ${var.NAME}"},
+            "insecure": {"type": "boolean", "description": "skip TLS verification"},
+            "encryption": encryption
+        }
+    });
     let data_meta = json!({
         "provider": {"type": "string"},
         "enabled": expr_bool,
@@ -152,7 +168,8 @@ pub fn stack_schema(registry: &Registry) -> Value {
                 "maxProperties": 1,
                 "properties": {
                     "local": {"type": ["object", "null"], "additionalProperties": false, "properties": {"path": {"type": "string"}, "encryption": encryption}},
-                    "s3": s3
+                    "s3": s3,
+                    "kubernetes": kubernetes
                 }
             },
             "variables": {"type": "object", "additionalProperties": variable},
@@ -245,9 +262,11 @@ mod tests {
         for (kind, settings) in keys::BACKEND_SETTINGS {
             assert_eq!(keys_of(&kinds["properties"][kind]), set(settings), "{kind}");
         }
-        assert_eq!(
-            keys_of(&kinds["properties"]["s3"]["properties"]["encryption"]),
-            set(crate::state::ENCRYPTION_SETTINGS)
-        );
+        for kind in ["s3", "kubernetes"] {
+            assert_eq!(
+                keys_of(&kinds["properties"][kind]["properties"]["encryption"]),
+                set(crate::state::ENCRYPTION_SETTINGS)
+            );
+        }
     }
 }

@@ -88,6 +88,7 @@ pub fn open_session(
     operation: &str,
     lock: bool,
 ) -> Result<Session, CliError> {
+    crate::state::kubernetes::use_sandbox(flags.sandbox);
     let registry = registry(flags, &stack)?;
     Ok(Session::open(
         stack,

@@ -291,11 +291,12 @@ fn backend(node: Node, diags: &mut Vec<Diagnostic>) -> Option<RawBackend> {
 pub const BACKEND_SETTINGS: &[(&str, &[&str])] = &[
     ("local", crate::state::LOCAL_SETTINGS),
     ("s3", crate::state::S3_SETTINGS),
+    ("kubernetes", crate::state::KUBERNETES_SETTINGS),
 ];
 use crate::state::ENCRYPTION_SETTINGS;
 
 /// Backend settings that hold a secret: never a literal in the stack file.
-pub const SECRET_SETTINGS: &[&str] = &["secret_key"];
+pub const SECRET_SETTINGS: &[&str] = &["secret_key", "token"];
 
 /// A secret written in clear in the stack file (not an `${env.NAME}` or `${var.NAME}`
 /// reference; that the variable is sensitive is checked when it resolves).
@@ -315,8 +316,13 @@ fn literal_secret(e: &Entry) -> Option<Diagnostic> {
         .at(e.value.span, "a secret in clear")
         .help(format!(
             "use `${{env.NAME}}` or a sensitive variable (`sensitive: true`) for `{}`, or leave \
-             it out and set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
-            e.key
+             it out and {}",
+            e.key,
+            if e.key == "token" {
+                "use `config_path` (a kubeconfig) instead"
+            } else {
+                "set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+            }
         ))
     })
 }

@@ -1,9 +1,10 @@
-//! Where state lives: the [`Backend`] trait every storage (a local file, an S3 bucket; later a
-//! Kubernetes Secret) implements, the lock guard, and [`open_backend`] choosing one from the
+//! Where state lives: the [`Backend`] trait every storage (a local file, an S3 bucket, Kubernetes
+//! Secrets) implements, the lock guard, and [`open_backend`] choosing one from the
 //! stack's `backend` section.
 
 use super::codec::{decode, encode};
 use super::crypt::Encryption;
+use super::kubernetes::KubernetesBackend;
 use super::local::LocalBackend;
 use super::lock::LockInfo;
 use super::model::{State, STATE_VERSION};
@@ -13,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Backend kinds this build can open.
-pub const BACKEND_KINDS: &[&str] = &["local", "s3"];
+pub const BACKEND_KINDS: &[&str] = &["local", "s3", "kubernetes"];
 
 /// A place that stores one stack's state and guards it with a lock.
 ///
@@ -152,11 +153,12 @@ pub fn open_backend_for(
             base_dir,
             stack_arg,
         )?)),
-        "kubernetes" => Err(format!(
-            "the `{}` state backend is not available in this build yet; allowed kinds: {}",
-            decl.kind,
-            BACKEND_KINDS.join(", ")
-        )),
+        "kubernetes" => Ok(Box::new(KubernetesBackend::from_config(
+            &decl.config,
+            stack_name,
+            base_dir,
+            stack_arg,
+        )?)),
         other => Err(format!(
             "unknown state backend kind `{other}`; allowed kinds: {}",
             BACKEND_KINDS.join(", ")

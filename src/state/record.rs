@@ -5,6 +5,7 @@
 
 use super::atomic::replace_file;
 use super::backend::{open_backend_for, Backend};
+use super::kubernetes::KubernetesBackend;
 use super::local::LocalBackend;
 use crate::stack::BackendDecl;
 use mlstack_provider_api::Value;
@@ -40,8 +41,9 @@ pub fn record(stack_name: &str, base_dir: &Path, backend: &dyn Backend) -> Resul
         .map_err(|e| format!("cannot write {}: {e}", shown(&path, base_dir)))
 }
 
-/// Opens the backend an identity describes (the recorded, previous one). S3 credentials are
-/// never recorded: they come from `current` when it is also s3, else from the environment.
+/// Opens the backend an identity describes (the recorded, previous one). Credentials are never
+/// recorded: they come from `current` when it is of the same kind (S3 keys, a Kubernetes token
+/// and CA), else from the environment.
 pub fn open_recorded(
     identity: &serde_json::Value,
     current: &BackendDecl,
@@ -66,6 +68,24 @@ pub fn open_recorded(
                 decl.config.insert(k.to_string(), v.clone());
             }
         }
+    }
+    if decl.kind == "kubernetes" {
+        let sandbox = decl.config.remove("sandbox").and_then(|v| v.as_bool()) == Some(true);
+        if current.kind == "kubernetes" && current.config.get("host") == decl.config.get("host") {
+            for k in ["token", "cluster_ca_certificate", "insecure"] {
+                if let Some(v) = current.config.get(k) {
+                    decl.config.insert(k.to_string(), v.clone());
+                }
+            }
+        }
+        return KubernetesBackend::from_recorded(
+            &decl.config,
+            stack_name,
+            base_dir,
+            stack_arg,
+            sandbox,
+        )
+        .map(|b| Box::new(b) as Box<dyn Backend>);
     }
     open_backend_for(&decl, stack_name, base_dir, stack_arg)
 }
@@ -115,6 +135,11 @@ pub fn describe_identity(id: &serde_json::Value) -> String {
             id["bucket"].as_str().unwrap_or("?"),
             id["key"].as_str().unwrap_or("?"),
             id["endpoint"].as_str().unwrap_or("?")
+        ),
+        "kubernetes" => format!(
+            "kubernetes state Secret {}/mlstack-state-{}",
+            id["namespace"].as_str().unwrap_or("?"),
+            id["secret_suffix"].as_str().unwrap_or("?")
         ),
         other => format!("{other} state"),
     }

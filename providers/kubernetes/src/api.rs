@@ -215,6 +215,35 @@ impl Client {
         }
     }
 
+    /// A request whose every answer goes back to the caller; only dropped connections, 429
+    /// and 5xx are retried (see [`crate::RestClient`]).
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<crate::RestResponse, String> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.http.request(method, path, body.clone()).await;
+            let retry = match &outcome {
+                Ok(resp) => resp.status == 429 || resp.status >= 500,
+                Err(_) => true,
+            };
+            if !retry || attempt >= retry::TRIES {
+                return match outcome {
+                    Ok(resp) => Ok(crate::RestResponse {
+                        status: resp.status,
+                        body: serde_json::from_slice(&resp.body).unwrap_or(Json::Null),
+                    }),
+                    Err(t) => Err(format!("{} (gave up after {attempt} tries)", t.0)),
+                };
+            }
+            tokio::time::sleep(retry::backoff(attempt)).await;
+        }
+    }
+
     async fn resource_type(&self, id: &ObjectId) -> Result<ResourceType, ApiError> {
         for refresh in [false, true] {
             if !refresh {

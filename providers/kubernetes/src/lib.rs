@@ -21,15 +21,17 @@ mod http;
 mod kinds;
 mod names;
 mod ready;
+mod rest;
 mod retry;
 mod shape;
 pub mod stages;
 mod validate;
 mod yaml;
 
-pub use conn::{from_kubeconfig, Conn};
+pub use conn::{from_config, from_kubeconfig, Conn};
 pub use kinds::{scope, Scope};
 pub use names::{is_dns_label, is_dns_subdomain, is_label_key, is_label_value};
+pub use rest::{RestClient, RestResponse};
 
 use api::{Client, ObjectId};
 use serde_json::Value as Json;

@@ -1,0 +1,655 @@
+//! The `kubernetes` backend: state in a Secret `mlstack-state-<suffix>` (split over several
+//! when it outgrows one, see [`store`]), the previous version in `mlstack-state-<suffix>-backup`,
+//! and the lock in a Lease `mlstack-lock-<suffix>` renewed while its holder lives (see
+//! [`lease`]), in one namespace of the cluster the settings (or `--sandbox`) name. The names
+//! follow Terraform's kubernetes backend (`secret_suffix`, `namespace`, `labels`,
+//! `config_path`, `config_context`, `host`, `cluster_ca_certificate`, `token`, `insecure`).
+//!
+//! Requests run on the kubernetes provider's own HTTPS client ([`RestClient`]), on a worker
+//! thread with its own runtime (the [`Backend`] trait is synchronous).
+
+mod api;
+mod lease;
+mod store;
+
+pub use api::{Kind, Objects};
+pub use lease::{INFO_ANNOTATION, LEASE_SECONDS};
+pub use store::{Layout, DATA_KEY, PART_BYTES};
+
+use super::backend::{Backend, LockGuard};
+use super::crypt::{self, Encryption};
+use super::lock::LockInfo;
+use api::{KubeApi, Written};
+use lease::{LeaseRef, Lost, Renewal, Seen};
+use mlstack_provider_api::Value;
+use mlstack_provider_kubernetes::{Conn, RestClient, MANAGED_BY_LABEL, STACK_LABEL};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Settings the `kubernetes` backend accepts.
+pub const KUBERNETES_SETTINGS: &[&str] = &[
+    "secret_suffix",
+    "namespace",
+    "labels",
+    "config_path",
+    "config_context",
+    "host",
+    "cluster_ca_certificate",
+    "token",
+    "insecure",
+    "encryption",
+];
+
+/// Settings that carry credentials: never recorded, never shown.
+pub const CREDENTIAL_SETTINGS: &[&str] = &["token"];
+
+/// Settings that name the cluster; without any, the cluster is the sandbox (`--sandbox`) or
+/// the default kubeconfig.
+const CONNECTION_SETTINGS: &[&str] = &["host", "config_path", "config_context"];
+
+const UNSET: u8 = 0;
+const ON: u8 = 1;
+const OFF: u8 = 2;
+
+/// Whether this run was given `--sandbox` (a property of the run, not of the stack file, so it
+/// is set once by the CLI rather than passed through every caller of `open_backend`).
+static SANDBOX: AtomicU8 = AtomicU8::new(UNSET);
+
+/// Called by commands that take `--sandbox` (plan, apply, destroy): with it, a kubernetes
+/// backend without connection settings keeps its state in the working directory's sandbox
+/// (started when not running). Commands without the flag (`state pull`, `force-unlock`, ...)
+/// follow what the working copy recorded when it last used the backend.
+pub fn use_sandbox(on: bool) {
+    SANDBOX.store(if on { ON } else { OFF }, Ordering::SeqCst);
+}
+
+/// State in Kubernetes Secrets.
+pub struct KubernetesBackend {
+    objs: Arc<dyn Objects>,
+    server: String,
+    sandbox: bool,
+    layout: Layout,
+    /// The settings that say where the state is (for [`Backend::identity`]).
+    settings: BTreeMap<String, serde_json::Value>,
+    encryption: Option<Encryption>,
+    stack_arg: String,
+    /// Set when a held lock was taken away: writes are refused from then on.
+    lost: Lost,
+}
+
+impl std::fmt::Debug for KubernetesBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubernetesBackend")
+            .field("server", &self.server)
+            .field("layout", &self.layout)
+            .finish()
+    }
+}
+
+fn setting_error(key: &str) -> String {
+    let hint = match key {
+        "kubeconfig" => Some("did you mean `config_path`?".to_string()),
+        "context" => Some("did you mean `config_context`?".to_string()),
+        _ => crate::diag::did_you_mean(key, KUBERNETES_SETTINGS.iter().copied()),
+    }
+    .map(|h| format!(" ({h})"))
+    .unwrap_or_default();
+    format!(
+        "the kubernetes state backend has no setting `{key}`{hint}; allowed: {}",
+        KUBERNETES_SETTINGS.join(", ")
+    )
+}
+
+impl KubernetesBackend {
+    /// From the stack's `backend: {kubernetes: {...}}` settings.
+    pub fn from_config(
+        config: &BTreeMap<String, Value>,
+        stack_name: &str,
+        base_dir: &Path,
+        stack_arg: &str,
+    ) -> Result<KubernetesBackend, String> {
+        Self::open(config, stack_name, base_dir, stack_arg, None)
+    }
+
+    /// Opens a recorded backend; `sandbox` is what the record says.
+    pub fn from_recorded(
+        config: &BTreeMap<String, Value>,
+        stack_name: &str,
+        base_dir: &Path,
+        stack_arg: &str,
+        sandbox: bool,
+    ) -> Result<KubernetesBackend, String> {
+        Self::open(config, stack_name, base_dir, stack_arg, Some(sandbox))
+    }
+
+    fn open(
+        config: &BTreeMap<String, Value>,
+        stack_name: &str,
+        base_dir: &Path,
+        stack_arg: &str,
+        sandbox: Option<bool>,
+    ) -> Result<KubernetesBackend, String> {
+        if let Some(key) = config
+            .keys()
+            .find(|k| !KUBERNETES_SETTINGS.contains(&k.as_str()))
+        {
+            return Err(setting_error(key));
+        }
+        let text = |k: &str| -> Result<Option<String>, String> {
+            match config.get(k).map(Value::unmarked) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => match v.as_str() {
+                    Some(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+                    _ => Err(format!(
+                        "the kubernetes state backend's `{k}` must be a non-empty string"
+                    )),
+                },
+            }
+        };
+        let namespace = text("namespace")?.unwrap_or_else(|| "default".into());
+        if !mlstack_provider_kubernetes::is_dns_label(&namespace) {
+            return Err(format!(
+                "the kubernetes state backend's `namespace` `{namespace}` is not a namespace \
+                 name (lower-case letters, digits and `-`, at most 63)"
+            ));
+        }
+        let suffix = text("secret_suffix")?.unwrap_or_else(|| stack_name.to_string());
+        check_suffix(&suffix)?;
+        let labels = labels(config.get("labels"), stack_name)?;
+        let encryption = crypt::from_backend_config(config, base_dir)?;
+
+        let mut settings = BTreeMap::new();
+        settings.insert("namespace".to_string(), namespace.clone().into());
+        settings.insert("secret_suffix".to_string(), suffix.clone().into());
+        for k in CONNECTION_SETTINGS {
+            if let Some(v) = text(k)? {
+                settings.insert(k.to_string(), v.into());
+            }
+        }
+        let named = CONNECTION_SETTINGS
+            .iter()
+            .any(|k| settings.contains_key(*k));
+        let sandbox = !named
+            && match sandbox {
+                Some(s) => s,
+                None => match SANDBOX.load(Ordering::SeqCst) {
+                    ON => true,
+                    OFF => false,
+                    _ => recorded_in_sandbox(stack_name, base_dir, &settings),
+                },
+            };
+        let conn = if sandbox {
+            settings.insert("sandbox".to_string(), true.into());
+            sandbox_conn(base_dir)?
+        } else {
+            cluster_conn(config, &text, base_dir)?
+        };
+        let rest =
+            RestClient::new(&conn).map_err(|e| format!("the kubernetes state backend: {e}"))?;
+        let api = KubeApi::new(rest, &namespace)?;
+        Ok(KubernetesBackend {
+            server: api.server().to_string(),
+            objs: Arc::new(api),
+            sandbox,
+            layout: Layout {
+                namespace,
+                suffix,
+                labels,
+                part_bytes: PART_BYTES,
+            },
+            settings,
+            encryption,
+            stack_arg: stack_arg.to_string(),
+            lost: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Where the objects are.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The objects (tests look at what the cluster holds through it).
+    pub fn objects(&self) -> &dyn Objects {
+        self.objs.as_ref()
+    }
+
+    fn held_message(&self, h: &Seen, waited: Duration) -> String {
+        let waited = if waited.is_zero() {
+            String::new()
+        } else {
+            let ms = Duration::from_millis(waited.as_millis().min(u128::from(u64::MAX)) as u64);
+            format!(" (waited {})", humantime::format_duration(ms))
+        };
+        let expiry = match h.expires {
+            Some(t) => format!(
+                "its Lease is renewed while that run lives and expires {LEASE_SECONDS}s after \
+                 the last renewal (now at {}), after which the next run takes it over",
+                humantime::format_rfc3339_seconds(t)
+            ),
+            None => "its Lease has no renewal time, so it never expires".to_string(),
+        };
+        format!(
+            "state is locked by {} (operation `{}`, lock id {}){waited}; {expiry}. Retry with \
+             --lock-timeout or wait.\nIf that run is gone, remove its lock with:\n  mlstack \
+             force-unlock {} {}",
+            h.info.holder(),
+            h.info.operation,
+            h.info.id,
+            self.stack_arg,
+            h.info.id
+        )
+    }
+
+    /// The lock is ours: renew it in the background until the guard drops.
+    fn hold(&self, holder: &LockInfo, acquired: SystemTime) -> Result<LockGuard, String> {
+        if let Ok(mut l) = self.lost.lock() {
+            *l = None;
+        }
+        let lease = LeaseRef {
+            objs: self.objs.clone(),
+            name: self.layout.lease(),
+            namespace: self.layout.namespace.clone(),
+            labels: self.layout.labels.clone(),
+            info: holder.clone(),
+            acquired,
+        };
+        let on_signal = lease.clone();
+        super::interrupt::register(
+            &holder.id,
+            Box::new(move || {
+                let _ = on_signal.release();
+            }),
+        );
+        let renewal = match Renewal::start(lease.clone(), self.lost.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                super::interrupt::unregister(&holder.id);
+                let _ = lease.release();
+                return Err(e);
+            }
+        };
+        let held = KubeLock {
+            renewal: Some(renewal),
+            lease,
+            stack_arg: self.stack_arg.clone(),
+        };
+        Ok(LockGuard::new(holder.clone(), Box::new(held)))
+    }
+}
+
+/// The lock held in a Lease; dropping it stops the renewal and deletes the Lease (if ours).
+struct KubeLock {
+    renewal: Option<Renewal>,
+    lease: LeaseRef,
+    stack_arg: String,
+}
+
+impl Drop for KubeLock {
+    fn drop(&mut self) {
+        drop(self.renewal.take());
+        super::interrupt::unregister(&self.lease.info.id);
+        if let Err(e) = self.lease.release() {
+            // A guard cannot return an error; say what is left behind and how to clear it.
+            eprintln!(
+                "Warning: releasing the state lock failed: {e}\nThe Lease {}/{} expires \
+                 {LEASE_SECONDS}s from now; or clear it with:\n  mlstack force-unlock {} {}",
+                self.lease.namespace, self.lease.name, self.stack_arg, self.lease.info.id
+            );
+        }
+    }
+}
+
+/// First wait between lock attempts; grows by half each time up to [`MAX_POLL`].
+const FIRST_POLL: Duration = Duration::from_millis(250);
+const MAX_POLL: Duration = Duration::from_secs(5);
+
+impl Backend for KubernetesBackend {
+    fn describe(&self) -> String {
+        format!(
+            "kubernetes state Secret {}/{} at {}{}",
+            self.layout.namespace,
+            self.layout.head(),
+            self.server,
+            if self.sandbox { " (the sandbox)" } else { "" }
+        )
+    }
+
+    fn place(&self) -> String {
+        format!(
+            "state Secret {}/{}",
+            self.layout.namespace,
+            self.layout.head()
+        )
+    }
+
+    fn backup_hint(&self) -> String {
+        format!(
+            "The previous version, if any, is the Secret {}/{} (its `{DATA_KEY}` key; a state \
+             split over several Secrets continues in the parts its annotations name).",
+            self.layout.namespace,
+            self.layout.backup()
+        )
+    }
+
+    fn identity(&self) -> serde_json::Value {
+        let mut id = serde_json::json!({"kind": "kubernetes"});
+        for (k, v) in &self.settings {
+            id[k] = v.clone();
+        }
+        if let Some(e) = &self.encryption {
+            id["encryption"] = e.source().to_config();
+        }
+        id
+    }
+
+    fn encryption(&self) -> Option<&Encryption> {
+        self.encryption.as_ref()
+    }
+
+    fn read_bytes(&self) -> Result<Option<Vec<u8>>, String> {
+        match store::read(self.objs.as_ref(), &self.layout)? {
+            None => Ok(None),
+            Some(bytes) => {
+                crypt::unseal_stored(self.encryption.as_ref(), bytes, "state", &self.place())
+                    .map(Some)
+            }
+        }
+    }
+
+    fn write_bytes(&self, plain: &[u8]) -> Result<(), String> {
+        if let Some(why) = self.lost.lock().ok().and_then(|l| l.clone()) {
+            return Err(format!("not writing the state: {why}"));
+        }
+        let bytes = crypt::seal_stored(self.encryption.as_ref(), plain, "state")?;
+        store::write(self.objs.as_ref(), &self.layout, &bytes)
+    }
+
+    fn lock(&self, holder: &LockInfo, timeout: Duration) -> Result<LockGuard, String> {
+        let name = self.layout.lease();
+        let (ns, labels) = (&self.layout.namespace, &self.layout.labels);
+        let start = Instant::now();
+        let mut poll = FIRST_POLL;
+        let mut races = 0;
+        loop {
+            let now = SystemTime::now();
+            let lease = lease::body(&name, ns, labels, holder, now, now, None)?;
+            if self.objs.create(Kind::Lease, &lease)? == Written::Done {
+                return self.hold(holder, now);
+            }
+            let seen = match self.objs.get(Kind::Lease, &name)? {
+                Some(obj) => Seen::parse(&obj),
+                // Released between our attempt and the read: try again at once.
+                None if races < 10 => {
+                    races += 1;
+                    continue;
+                }
+                None => {
+                    return Err(format!(
+                        "the Lease {ns}/{name} keeps appearing and vanishing"
+                    ))
+                }
+            };
+            let expired = seen.expired(now);
+            if expired || seen.info.holder_is_gone() {
+                let taken = lease::body(
+                    &name,
+                    ns,
+                    labels,
+                    holder,
+                    now,
+                    now,
+                    seen.resource_version.as_deref(),
+                )?;
+                if self.objs.replace(Kind::Lease, &name, &taken)? == Written::Done {
+                    let why = if expired {
+                        format!(
+                            "its Lease expired at {} (not renewed for {LEASE_SECONDS}s: that run \
+                             was killed or cut off from the cluster)",
+                            seen.expires
+                                .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+                                .unwrap_or_default()
+                        )
+                    } else {
+                        "that process on this machine is no longer running".to_string()
+                    };
+                    eprintln!(
+                        "Note: took over the state lock {} of {} (operation `{}`): {why}.",
+                        seen.info.id,
+                        seen.info.holder(),
+                        seen.info.operation
+                    );
+                    return self.hold(holder, now);
+                }
+                // Someone else took it over first, or it changed: look again.
+                continue;
+            }
+            let waited = start.elapsed();
+            let left = timeout.saturating_sub(waited);
+            if left.is_zero() {
+                let shown = if timeout.is_zero() {
+                    Duration::ZERO
+                } else {
+                    waited
+                };
+                return Err(self.held_message(&seen, shown));
+            }
+            std::thread::sleep(poll.min(left));
+            poll = (poll + poll / 2).min(MAX_POLL);
+        }
+    }
+
+    fn force_unlock(&self, id: &str) -> Result<LockInfo, String> {
+        let name = self.layout.lease();
+        let ns = &self.layout.namespace;
+        let Some(obj) = self.objs.get(Kind::Lease, &name)? else {
+            return Err(format!(
+                "{} is not locked (no Lease {ns}/{name}); nothing to unlock",
+                self.describe()
+            ));
+        };
+        let seen = Seen::parse(&obj);
+        if seen.info.id != id {
+            return Err(format!(
+                "the state lock is held by {} with lock id {}, not {id}; nothing was removed. \
+                 Check that run is gone, then pass its id.",
+                seen.info.holder(),
+                seen.info.id
+            ));
+        }
+        if !self
+            .objs
+            .delete(Kind::Lease, &name, seen.resource_version.as_deref())?
+        {
+            return Err(format!(
+                "the Lease {ns}/{name} changed while it was being removed (its holder renewed \
+                 it, or it was released); nothing was removed"
+            ));
+        }
+        Ok(seen.info)
+    }
+}
+
+/// Secret names are `mlstack-state-<suffix>-<generation>-part-<i>` at most: DNS subdomains of
+/// at most 253 characters.
+fn check_suffix(suffix: &str) -> Result<(), String> {
+    if suffix.len() > 200 || !mlstack_provider_kubernetes::is_dns_subdomain(suffix) {
+        return Err(format!(
+            "the kubernetes state backend's `secret_suffix` `{suffix}` must be lower-case \
+             letters, digits, `-` and `.`, starting and ending with a letter or digit, at most \
+             200 characters (the Secret is `mlstack-state-<suffix>`)"
+        ));
+    }
+    Ok(())
+}
+
+/// The user's `labels` with ours (managed-by, stack) added; ours cannot be overridden.
+fn labels(v: Option<&Value>, stack_name: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    if let Some(v) = v.map(Value::unmarked).filter(|v| !matches!(v, Value::Null)) {
+        let map = v
+            .as_map()
+            .ok_or("the kubernetes state backend's `labels` must be a map of strings")?;
+        for (k, v) in map {
+            let text = v.unmarked().as_str().ok_or_else(|| {
+                format!("the kubernetes state backend's label `{k}` must be a string")
+            })?;
+            if !mlstack_provider_kubernetes::is_label_key(k)
+                || !mlstack_provider_kubernetes::is_label_value(text)
+            {
+                return Err(format!(
+                    "the kubernetes state backend's label `{k}: {text}` is not a valid \
+                     Kubernetes label"
+                ));
+            }
+            if k == MANAGED_BY_LABEL || k == STACK_LABEL {
+                return Err(format!(
+                    "the kubernetes state backend's label `{k}` is set by mlstack; choose \
+                     another key"
+                ));
+            }
+            out.insert(k.clone(), text.to_string());
+        }
+    }
+    out.insert(MANAGED_BY_LABEL.to_string(), "mlstack".to_string());
+    out.insert(STACK_LABEL.to_string(), stack_name.to_string());
+    Ok(out)
+}
+
+/// Whether the working copy last kept this state in the sandbox (same namespace and suffix).
+fn recorded_in_sandbox(
+    stack_name: &str,
+    base_dir: &Path,
+    settings: &BTreeMap<String, serde_json::Value>,
+) -> bool {
+    let Ok(Some(rec)) = super::record::recorded(stack_name, base_dir) else {
+        return false;
+    };
+    rec["kind"] == "kubernetes"
+        && rec["sandbox"] == true
+        && rec["namespace"] == settings["namespace"]
+        && rec["secret_suffix"] == settings["secret_suffix"]
+}
+
+/// The standalone sandbox API of the working directory; started when `--sandbox` was given.
+fn sandbox_conn(base_dir: &Path) -> Result<Conn, String> {
+    let dir = crate::sandbox::dir(base_dir);
+    let running = match crate::sandbox::running(&dir) {
+        Some(r) => r,
+        None if SANDBOX.load(Ordering::SeqCst) == ON => {
+            crate::sandbox::start_detached(&dir, &[])
+                .map_err(|e| format!("cannot start the sandbox: {e}"))?
+                .0
+        }
+        None => {
+            return Err(
+                "this working copy keeps the state in its sandbox, which is not running: \
+                 start it with `mlstack sandbox up` (or run the command with --sandbox)"
+                    .into(),
+            )
+        }
+    };
+    let k = &running.kubernetes;
+    Ok(Conn::new(&k.endpoint, &k.ca_pem, &k.token))
+}
+
+/// The cluster the settings name, or the default kubeconfig (`KUBECONFIG`, `~/.kube/config`)
+/// or the pod's service account, as the kubernetes provider finds it.
+fn cluster_conn(
+    config: &BTreeMap<String, Value>,
+    text: &dyn Fn(&str) -> Result<Option<String>, String>,
+    base_dir: &Path,
+) -> Result<Conn, String> {
+    let host = text("host")?;
+    if host.is_none()
+        && (config.contains_key("token") || config.contains_key("cluster_ca_certificate"))
+    {
+        return Err(
+            "the kubernetes state backend's `token` and `cluster_ca_certificate` go with `host`"
+                .into(),
+        );
+    }
+    let mut provider = Value::map();
+    let mut set = |k: &str, v: Value| {
+        provider.set_path(&mlstack_provider_api::parse_path(k), v);
+    };
+    if let Some(h) = host {
+        set("host", h.into());
+        for k in ["cluster_ca_certificate", "token"] {
+            if let Some(v) = config.get(k) {
+                set(k, v.clone());
+            }
+        }
+    }
+    if let Some(p) = text("config_path")? {
+        let path = if p.starts_with('~') || Path::new(&p).is_absolute() {
+            p
+        } else {
+            base_dir.join(p).display().to_string()
+        };
+        set("kubeconfig", path.into());
+    }
+    if let Some(c) = text("config_context")? {
+        set("context", c.into());
+    }
+    match config.get("insecure").map(Value::unmarked) {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => set("insecure", Value::Bool(*b)),
+        Some(_) => {
+            return Err("the kubernetes state backend's `insecure` must be true or false".into())
+        }
+    }
+    mlstack_provider_kubernetes::from_config(&provider).map_err(|e| {
+        let e = e.replace(
+            "set `host` or `kubeconfig` in the kubernetes provider block",
+            "set `host` or `config_path` in the kubernetes backend",
+        );
+        format!("the kubernetes state backend cannot find its cluster: {e}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_checked_with_hints() {
+        assert!(setting_error("kubeconfig").contains("did you mean `config_path`"));
+        assert!(setting_error("namespcae").contains("did you mean `namespace`"));
+        assert!(check_suffix("demo").is_ok());
+        assert!(check_suffix("Demo").is_err());
+        assert!(check_suffix(&"a".repeat(201)).is_err());
+        let l = labels(None, "demo").unwrap();
+        assert_eq!(l[MANAGED_BY_LABEL], "mlstack");
+        assert_eq!(l[STACK_LABEL], "demo");
+        let mut m = BTreeMap::new();
+        m.insert(MANAGED_BY_LABEL.to_string(), Value::from("me"));
+        assert!(labels(Some(&Value::Map(m)), "demo").is_err());
+    }
+
+    #[test]
+    fn explicit_connection_settings() {
+        let mut cfg = BTreeMap::new();
+        cfg.insert("host".to_string(), Value::from("https://127.0.0.1:1"));
+        cfg.insert("insecure".to_string(), Value::Bool(true));
+        cfg.insert("token".to_string(), Value::from("shh").into_sensitive());
+        cfg.insert("secret_suffix".to_string(), Value::from("prod"));
+        let b = KubernetesBackend::from_config(&cfg, "demo", Path::new("."), "s.yaml").unwrap();
+        assert_eq!(
+            b.identity(),
+            serde_json::json!({"kind": "kubernetes", "namespace": "default",
+                "secret_suffix": "prod", "host": "https://127.0.0.1:1"})
+        );
+        assert_eq!(
+            b.describe(),
+            "kubernetes state Secret default/mlstack-state-prod at https://127.0.0.1:1"
+        );
+        assert!(!format!("{b:?}").contains("shh"));
+        cfg.remove("host");
+        let err = KubernetesBackend::from_config(&cfg, "demo", Path::new("."), "s").unwrap_err();
+        assert!(err.contains("go with `host`"), "{err}");
+    }
+}
