@@ -7,73 +7,15 @@
 
 mod common;
 
-use common::{tool, wait_for_file, wait_with_guard, Run, Work};
-use mlstack::provider_api::Value;
+use common::moto::Moto;
+use common::{wait_for_file, wait_with_guard, Run, Work};
 use mlstack::state::S3Backend;
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 const KEY1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const KEY2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
-
-/// A moto S3 server on loopback, stopped on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Option<Moto> {
-        let bin = tool("moto_server")?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let moto = Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(moto)
-    }
-
-    /// A client on `bucket` (created) for looking at what the bucket holds.
-    fn bucket(&self, bucket: &str) -> S3Backend {
-        let mut cfg = BTreeMap::new();
-        for (k, v) in [
-            ("bucket", bucket),
-            ("endpoint", &self.endpoint),
-            ("region", "us-east-1"),
-            ("access_key", "test"),
-            ("secret_key", "test"),
-        ] {
-            cfg.insert(k.to_string(), Value::from(v));
-        }
-        let b = S3Backend::from_config(&cfg, "demo", Path::new("."), "stack.yaml").unwrap();
-        b.client().create_bucket().unwrap();
-        b
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn s3_stack(moto: &Moto, bucket: &str, encryption: bool) -> String {
     let enc = if encryption {

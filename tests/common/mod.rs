@@ -1,6 +1,8 @@
 //! A scratch working directory and a way to run the real `mlstack` binary in it.
 #![allow(dead_code)]
 
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;

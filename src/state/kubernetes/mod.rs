@@ -12,14 +12,14 @@ mod api;
 mod lease;
 mod store;
 
-pub use api::{Kind, Objects};
+pub use api::{Kind, Objects, Written};
 pub use lease::{INFO_ANNOTATION, LEASE_SECONDS};
 pub use store::{Layout, DATA_KEY, PART_BYTES};
 
 use super::backend::{Backend, LockGuard};
 use super::crypt::{self, Encryption};
 use super::lock::LockInfo;
-use api::{KubeApi, Written};
+use api::KubeApi;
 use lease::{LeaseRef, Lost, Renewal, Seen};
 use mlstack_provider_api::Value;
 use mlstack_provider_kubernetes::{Conn, RestClient, MANAGED_BY_LABEL, STACK_LABEL};
@@ -226,8 +226,8 @@ impl KubernetesBackend {
         };
         let expiry = match h.expires {
             Some(t) => format!(
-                "its Lease is renewed while that run lives and expires {LEASE_SECONDS}s after \
-                 the last renewal (now at {}), after which the next run takes it over",
+                "that run renews its Lease while it lives; a Lease left unrenewed expires \
+                 {LEASE_SECONDS}s after its last renewal (this one at {}) and is then taken over",
                 humantime::format_rfc3339_seconds(t)
             ),
             None => "its Lease has no renewal time, so it never expires".to_string(),
