@@ -194,11 +194,17 @@ fn two_working_copies_take_turns_and_a_long_run_keeps_its_lease() {
     let taken = Instant::now();
     let lease = sb.lease().expect("the holder's Lease");
     assert_eq!(lease["spec"]["leaseDurationSeconds"], LEASE_SECONDS);
-    assert_eq!(lease["metadata"]["labels"]["app.kubernetes.io/managed-by"], "mlstack");
+    assert_eq!(
+        lease["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "mlstack"
+    );
     assert_eq!(lease["metadata"]["labels"]["team"], "ml");
-    let info: LockInfo =
-        serde_json::from_str(lease["metadata"]["annotations"][INFO_ANNOTATION].as_str().unwrap())
-            .unwrap();
+    let info: LockInfo = serde_json::from_str(
+        lease["metadata"]["annotations"][INFO_ANNOTATION]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert!(lease["spec"]["holderIdentity"]
         .as_str()
         .unwrap()
@@ -210,7 +216,10 @@ fn two_working_copies_take_turns_and_a_long_run_keeps_its_lease() {
     }
     let renewed = sb.lease().expect("still held");
     assert_ne!(renewed["spec"]["renewTime"], lease["spec"]["renewTime"]);
-    assert_eq!(renewed["spec"]["holderIdentity"], lease["spec"]["holderIdentity"]);
+    assert_eq!(
+        renewed["spec"]["holderIdentity"],
+        lease["spec"]["holderIdentity"]
+    );
     let refused = run(&b, &["apply", "stack.yaml", "--auto-approve"]);
     assert_eq!(refused.code, 1, "{refused:?}");
     assert!(refused.stderr.contains("state is locked by"), "{refused:?}");
@@ -248,7 +257,11 @@ fn two_working_copies_take_turns_and_a_long_run_keeps_its_lease() {
     // Encryption on: no Secret holds the password, or any state, in clear.
     let secret = password(&sa);
     let secrets = sb.secrets();
-    assert!(secrets.contains_key("mlstack-state-demo"), "{:?}", secrets.keys());
+    assert!(
+        secrets.contains_key("mlstack-state-demo"),
+        "{:?}",
+        secrets.keys()
+    );
     assert!(secrets.contains_key("mlstack-state-demo-backup"));
     for (name, data) in &secrets {
         let text = String::from_utf8_lossy(data);
@@ -283,8 +296,11 @@ fn expired_leases_are_taken_over_and_live_ones_need_force_unlock() {
 
     // Left by a run elsewhere that stopped renewing five minutes ago.
     let stale = SystemTime::now() - Duration::from_secs(300);
-    objs.create(Kind::Lease, &foreign_lease("dead-elsewhere", "ci-runner", stale))
-        .unwrap();
+    objs.create(
+        Kind::Lease,
+        &foreign_lease("dead-elsewhere", "ci-runner", stale),
+    )
+    .unwrap();
     let r = run(w, &["apply", "stack.yaml", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
@@ -296,8 +312,11 @@ fn expired_leases_are_taken_over_and_live_ones_need_force_unlock() {
 
     // A live holder elsewhere: refused; force-unlock only with the right id.
     let future = SystemTime::now() + Duration::from_secs(3600);
-    objs.create(Kind::Lease, &foreign_lease("live-elsewhere", "ci-runner", future))
-        .unwrap();
+    objs.create(
+        Kind::Lease,
+        &foreign_lease("live-elsewhere", "ci-runner", future),
+    )
+    .unwrap();
     let blocked = run(w, &["apply", "stack.yaml", "--auto-approve"]);
     assert_eq!(blocked.code, 1, "{blocked:?}");
     assert!(blocked.stderr.contains("ci-runner"), "{blocked:?}");
@@ -349,7 +368,9 @@ fn with_sandbox_a_large_state_is_split_and_round_trips() {
     );
     let r = run(w, &["apply", "stack.yaml", "--auto-approve", "--sandbox"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(w.read(".mlstack/demo/backend.json").contains("\"sandbox\": true"));
+    assert!(w
+        .read(".mlstack/demo/backend.json")
+        .contains("\"sandbox\": true"));
 
     // Commands without --sandbox follow the working copy's record.
     let mut state = pulled(w);
@@ -379,7 +400,11 @@ fn with_sandbox_a_large_state_is_split_and_round_trips() {
     let part_names: Vec<&String> = secrets.keys().filter(|n| n.contains("-part-")).collect();
     assert!(part_names.len() >= parts - 1, "{part_names:?}");
     for (name, data) in &secrets {
-        assert!(data.len() < 1024 * 1024, "{name} holds {} bytes", data.len());
+        assert!(
+            data.len() < 1024 * 1024,
+            "{name} holds {} bytes",
+            data.len()
+        );
     }
 
     let r = run(w, &["state", "pull", "stack.yaml"]);
@@ -426,4 +451,62 @@ fn migration_from_s3_is_byte_for_byte() {
     }
     let noop = run(w, &["plan", "stack.yaml", "--detailed-exitcode"]);
     assert_eq!(noop.code, 0, "nothing to change after the move: {noop:?}");
+}
+
+#[test]
+fn backend_settings_are_checked_at_their_line_with_hints() {
+    let w = Work::new();
+    w.write(
+        "stack.yaml",
+        "stack:\n  name: demo\nbackend:\n  kubernetes:\n    namespcae: x\n    kubeconfig: y\n    token: abc\n",
+    );
+    let r = w.run(&["validate", "stack.yaml"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("stack.yaml:5:5"), "{r:?}");
+    assert!(r.stderr.contains("did you mean `namespace`"), "{r:?}");
+    assert!(r.stderr.contains("did you mean `config_path`"), "{r:?}");
+    assert!(r.stderr.contains("stack.yaml:7:12"), "{r:?}");
+    assert!(r.stderr.contains("`token` must not be written"), "{r:?}");
+    w.write(
+        "stack.yaml",
+        "stack:\n  name: demo\nbackend:\n  kubernetes:\n    namespace: Not_A_Namespace\n",
+    );
+    let r = run(&w, &["plan", "stack.yaml"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("not a namespace name"), "{r:?}");
+}
+
+#[test]
+fn a_stopped_run_releases_its_lease() {
+    let Some(sb) = Sandbox::up() else { return };
+    let w = &sb.w;
+    // A plan that blocks while holding the lock: its data source reads a FIFO nobody writes.
+    let fifo = w.path("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    w.write(
+        "stack.yaml",
+        &format!(
+            "{}data:\n  blocked:\n    type: local_file\n    properties:\n      filename: {}\n",
+            k8s_stack(&sb, false),
+            fifo.display()
+        ),
+    );
+    let plan = command(w, &["plan", "stack.yaml"]).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sb.lease().is_none() {
+        assert!(Instant::now() < deadline, "the lock was never taken");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(plan.id() as i32, libc::SIGTERM);
+    }
+    let r = wait_with_guard(plan, Duration::from_secs(60));
+    assert_eq!(r.code, 143, "{r:?}");
+    assert!(r.stderr.contains("released the state lock"), "{r:?}");
+    assert!(sb.lease().is_none());
 }

@@ -255,7 +255,13 @@ fn backend(node: Node, diags: &mut Vec<Diagnostic>) -> Option<RawBackend> {
     let mut kept = Vec::with_capacity(config.len());
     for e in config {
         if !settings.contains(&e.key.as_str()) {
-            diags.push(fields::unknown_key(&e.key, e.key_span, &what, settings));
+            let d = fields::unknown_key(&e.key, e.key_span, &what, settings);
+            // The kubernetes provider block's names, which the backend spells as Terraform does.
+            diags.push(match (first.key.as_str(), e.key.as_str()) {
+                ("kubernetes", "kubeconfig") => d.help("did you mean `config_path`?"),
+                ("kubernetes", "context") => d.help("did you mean `config_context`?"),
+                _ => d,
+            });
             continue;
         }
         if e.key == "encryption" {
