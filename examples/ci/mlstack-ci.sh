@@ -11,7 +11,8 @@
 # Environment: MLSTACK (the binary, default `mlstack`), MLSTACK_CI_OUT (default .mlstack-ci),
 # MLSTACK_LOCK_TIMEOUT (default 10m), MLSTACK_EXTRA_ARGS (e.g. `--sandbox`), and whatever the
 # stack's backend and providers need (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for an s3 backend,
-# YC_TOKEN or YC_SERVICE_ACCOUNT_KEY_FILE, the state encryption key).
+# KUBECONFIG for a kubernetes backend, YC_TOKEN or YC_SERVICE_ACCOUNT_KEY_FILE, the state
+# encryption key).
 set -uo pipefail
 
 cmd=${1:?usage: mlstack-ci.sh preview|apply|drift STACK}
