@@ -38,14 +38,14 @@ fn default_location_and_description() {
 #[test]
 fn other_kinds_name_the_allowed_ones() {
     let dir = tempfile::tempdir().unwrap();
-    for kind in ["kubernetes", "consul"] {
+    for kind in ["consul", "etcd"] {
         let decl = BackendDecl {
             kind: kind.into(),
             ..BackendDecl::default()
         };
         let err = open_backend(&decl, "demo", dir.path()).err().unwrap();
         assert!(
-            err.contains(kind) && err.contains("allowed kinds: local, s3"),
+            err.contains(kind) && err.contains("allowed kinds: local, s3, kubernetes"),
             "{err}"
         );
     }
