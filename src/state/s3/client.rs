@@ -1,15 +1,13 @@
 //! A small blocking S3 client: GET, PUT (optionally `If-None-Match: *`), server-side COPY and
 //! DELETE of single objects, signed with SigV4, retried on throttling and server errors.
 //!
-//! The [`Backend`](crate::state::Backend) trait is synchronous and is called both from plain
-//! code and from inside the engine's async runtime (state is saved after every resource). A
-//! runtime must never be entered from another, so requests run on a worker thread that owns
-//! its own current-thread runtime; callers block on a channel, as they would on a file write.
+//! Requests run on a [`Worker`] thread with its own runtime: the
+//! [`Backend`](crate::state::Backend) trait is synchronous and is also called from inside the
+//! engine's async runtime.
 
+use super::super::worker::Worker;
 use super::sigv4::{self, Credentials};
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 /// Where and as whom to talk to S3.
@@ -89,13 +87,11 @@ impl S3Error {
     }
 }
 
-type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
-
 /// The client. Cheap to share behind an `Arc`; the worker thread ends when it drops.
 pub struct Client {
     ep: Endpoint,
     http: reqwest::Client,
-    jobs: mpsc::Sender<Job>,
+    worker: Worker,
 }
 
 impl std::fmt::Debug for Client {
@@ -114,20 +110,8 @@ impl Client {
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| format!("cannot set up the S3 client: {e}"))?;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start the S3 client's runtime: {e}"))?;
-        let (jobs, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("mlstack-s3".into())
-            .spawn(move || {
-                while let Ok(job) = rx.recv() {
-                    rt.block_on(job);
-                }
-            })
-            .map_err(|e| format!("cannot start the S3 client's thread: {e}"))?;
-        Ok(Client { ep, http, jobs })
+        let worker = Worker::start("mlstack-s3")?;
+        Ok(Client { ep, http, worker })
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -235,15 +219,9 @@ impl Client {
         &self,
         fut: impl Future<Output = Result<T, S3Error>> + Send + 'static,
     ) -> Result<T, S3Error> {
-        let (tx, rx) = mpsc::sync_channel(1);
-        let job: Job = Box::pin(async move {
-            let _ = tx.send(fut.await);
-        });
-        self.jobs
-            .send(job)
-            .map_err(|_| S3Error::Transport("the S3 client's thread has stopped".into()))?;
-        rx.recv()
-            .map_err(|_| S3Error::Transport("the S3 client's thread has stopped".into()))?
+        self.worker
+            .run(fut)
+            .ok_or_else(|| S3Error::Transport("the S3 client's thread has stopped".into()))?
     }
 
     /// The URL, `Host` value and signed path of an object (`key` empty: the bucket).
