@@ -1,22 +1,64 @@
 //! How a sandbox API is started and which faults it injects.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+/// An extra bearer-token check, e.g. "any unexpired IAM token the sandbox cloud issued"
+/// (the real Managed Kubernetes accepts IAM tokens). Cheap and thread-safe: it runs on every
+/// request whose token is not the API's own.
+#[derive(Clone)]
+pub struct TokenCheck(pub Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl TokenCheck {
+    /// Wraps a predicate over the presented token.
+    pub fn new(f: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        TokenCheck(Arc::new(f))
+    }
+
+    /// Whether `token` is accepted.
+    pub fn accepts(&self, token: &str) -> bool {
+        (self.0)(token)
+    }
+}
+
+impl std::fmt::Debug for TokenCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenCheck(..)")
+    }
+}
+
 /// Start-up settings. `Default` is an in-memory API with a random token and quick readiness.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SandboxConfig {
-    /// Where objects are kept (JSON files); `None` keeps them in memory only.
+    /// Where objects, the TLS material and the last port are kept; `None` keeps everything in
+    /// memory (a new CA on each start).
     pub data_dir: Option<PathBuf>,
     /// The bearer token clients must send; `None` generates one.
     pub token: Option<String>,
+    /// Other bearer tokens to accept besides `token` (IAM tokens of the sandbox cloud).
+    pub also_accept: Option<TokenCheck>,
     /// How long simulated controllers take to report workloads ready.
     pub ready_delay: Duration,
     /// Added to every authenticated request.
     pub latency: Duration,
-    /// Loopback port; 0 picks a free one.
+    /// Loopback port; 0 reuses the previous port of `data_dir` when free, else picks one.
     pub port: u16,
     pub faults: Faults,
+}
+
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("data_dir", &self.data_dir)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("also_accept", &self.also_accept)
+            .field("ready_delay", &self.ready_delay)
+            .field("latency", &self.latency)
+            .field("port", &self.port)
+            .field("faults", &self.faults)
+            .finish()
+    }
 }
 
 impl Default for SandboxConfig {
@@ -24,6 +66,7 @@ impl Default for SandboxConfig {
         SandboxConfig {
             data_dir: None,
             token: None,
+            also_accept: None,
             ready_delay: Duration::from_millis(200),
             latency: Duration::ZERO,
             port: 0,

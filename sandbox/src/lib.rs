@@ -19,7 +19,9 @@ mod defaults;
 mod discovery;
 mod error;
 mod fields;
+mod files;
 mod kubeconfig;
+mod listen;
 mod managed;
 mod meta;
 mod patch;
@@ -32,6 +34,6 @@ mod tls;
 mod write;
 mod yaml;
 
-pub use config::{Faults, SandboxConfig};
+pub use config::{Faults, SandboxConfig, TokenCheck};
 pub use kubeconfig::{kubeconfig, kubeconfig_for};
 pub use server::{Handle, KubeApi, StartError};

@@ -2,7 +2,7 @@
 //! each request to the synchronous [`Api`] under a lock.
 
 use crate::api::{Api, Request};
-use crate::config::{Faults, SandboxConfig};
+use crate::config::{Faults, SandboxConfig, TokenCheck};
 use crate::controllers;
 use crate::error::ApiError;
 use crate::router::{route, Route};
@@ -49,6 +49,7 @@ impl std::fmt::Debug for Handle {
 struct Shared {
     api: Mutex<Api>,
     token: String,
+    also_accept: Option<TokenCheck>,
     ready_delay: Duration,
     latency: Mutex<Duration>,
     faults: Mutex<Faults>,
@@ -89,10 +90,10 @@ impl KubeApi {
     /// Loads the store, generates TLS material and listens on 127.0.0.1.
     pub async fn start(config: SandboxConfig) -> Result<Handle, StartError> {
         let store = Store::open(config.data_dir.clone()).map_err(StartError)?;
-        let tls = crate::tls::generate().map_err(StartError)?;
-        let listener = TcpListener::bind(("127.0.0.1", config.port))
+        let tls = crate::tls::load_or_generate(config.data_dir.as_deref()).map_err(StartError)?;
+        let listener = crate::listen::listen(config.port, config.data_dir.as_deref())
             .await
-            .map_err(|e| StartError(format!("cannot listen on loopback: {e}")))?;
+            .map_err(StartError)?;
         let addr = listener
             .local_addr()
             .map_err(|e| StartError(e.to_string()))?;
@@ -107,6 +108,7 @@ impl KubeApi {
         let shared = Arc::new(Shared {
             api: Mutex::new(api),
             token: token.clone(),
+            also_accept: config.also_accept.clone(),
             ready_delay: config.ready_delay,
             latency: Mutex::new(config.latency),
             faults: Mutex::new(config.faults.clone()),
@@ -213,7 +215,11 @@ async fn serve(
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| constant_time_eq(t.trim().as_bytes(), shared.token.as_bytes()));
+        .is_some_and(|t| {
+            let t = t.trim();
+            constant_time_eq(t.as_bytes(), shared.token.as_bytes())
+                || shared.also_accept.as_ref().is_some_and(|c| c.accepts(t))
+        });
     if !authorized {
         let e = ApiError::new(401, "Unauthorized", "Unauthorized");
         return Ok(respond(401, &e.to_status(), None));
