@@ -97,3 +97,30 @@ impl Default for Faults {
         }
     }
 }
+
+/// What an injected fault does to one request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    /// Close the connection without an answer.
+    Drop,
+    /// Answer with this HTTP status.
+    Error(u16),
+}
+
+impl Faults {
+    /// Draws the fault (if any) for one request.
+    pub fn roll(&self) -> Option<Fault> {
+        if self.drop_rate > 0.0 && fastrand::f64() < self.drop_rate {
+            return Some(Fault::Drop);
+        }
+        if self.error_rate > 0.0 && fastrand::f64() < self.error_rate {
+            let code = if self.error_codes.is_empty() {
+                500
+            } else {
+                self.error_codes[fastrand::usize(..self.error_codes.len())]
+            };
+            return Some(Fault::Error(code));
+        }
+        None
+    }
+}

@@ -13,6 +13,7 @@
 mod api;
 mod apply;
 mod catalog;
+mod cloud;
 mod config;
 mod controllers;
 mod defaults;
@@ -34,6 +35,7 @@ mod tls;
 mod write;
 mod yaml;
 
+pub use cloud::{Cloud, CloudConfig, CloudHandle, CloudStatus, ClusterStatus};
 pub use config::{Faults, SandboxConfig, TokenCheck};
 pub use kubeconfig::{kubeconfig, kubeconfig_for};
 pub use server::{Handle, KubeApi, StartError};

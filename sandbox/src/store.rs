@@ -2,9 +2,9 @@
 //! share storage — with a global resourceVersion counter and optional persistence:
 //! one JSON file per object under `data_dir/objects/`, written atomically (temp + rename).
 
+use crate::files::write_atomic;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use crate::files::write_atomic;
 use std::path::{Path, PathBuf};
 
 /// Where an object lives. `namespace` is empty for cluster-scoped objects.
