@@ -13,14 +13,17 @@
 mod api;
 mod apply;
 mod catalog;
+mod cloud;
 mod config;
 mod controllers;
 mod defaults;
 mod discovery;
 mod error;
 mod fields;
+mod files;
 mod immutable;
 mod kubeconfig;
+mod listen;
 mod managed;
 mod meta;
 mod patch;
@@ -33,6 +36,7 @@ mod tls;
 mod write;
 mod yaml;
 
-pub use config::{Faults, SandboxConfig};
+pub use cloud::{Cloud, CloudConfig, CloudHandle, CloudStatus, ClusterStatus};
+pub use config::{Faults, SandboxConfig, TokenCheck};
 pub use kubeconfig::{kubeconfig, kubeconfig_for};
 pub use server::{Handle, KubeApi, StartError};
