@@ -129,12 +129,15 @@ impl ApiError {
         }
     }
 
-    /// Worth another try: a dropped connection, throttling (429, RESOURCE_EXHAUSTED) or a
-    /// transient server error (500 INTERNAL, 502, 503 UNAVAILABLE, 504).
+    /// Worth another try: a dropped connection, throttling (429, RESOURCE_EXHAUSTED), a
+    /// transient server error (500 INTERNAL, 502, 503 UNAVAILABLE, 504) or a concurrency
+    /// conflict the server aborted (ABORTED, 409 code 10; not ALREADY_EXISTS, 409 code 6).
     pub fn retryable(&self) -> bool {
         match self.http {
             None => self.transport,
-            Some(s) => matches!(s, 429 | 500 | 502 | 503 | 504) || matches!(self.code, 8 | 13 | 14),
+            Some(s) => {
+                matches!(s, 429 | 500 | 502 | 503 | 504) || matches!(self.code, 8 | 10 | 13 | 14)
+            }
         }
     }
 
@@ -196,6 +199,8 @@ mod tests {
         assert!(e.retryable() && e.message.contains("boom"));
         let e = ApiError::from_response(404, r#"{"code": 5, "message": "Network x not found"}"#);
         assert!(e.not_found() && !e.retryable());
+        let e = ApiError::from_response(409, r#"{"code": 10, "message": "aborted"}"#);
+        assert!(e.retryable());
         let e = ApiError::from_response(409, r#"{"code": 6, "message": "exists"}"#);
         assert!(e.code == 6 && !e.retryable());
         let e = ApiError::from_response(400, r#"{"code": 3, "message": "bad"}"#);
