@@ -13,13 +13,16 @@
 mod api;
 mod apply;
 mod catalog;
+mod cloud;
 mod config;
 mod controllers;
 mod defaults;
 mod discovery;
 mod error;
 mod fields;
+mod files;
 mod kubeconfig;
+mod listen;
 mod managed;
 mod meta;
 mod patch;
@@ -32,6 +35,7 @@ mod tls;
 mod write;
 mod yaml;
 
-pub use config::{Faults, SandboxConfig};
+pub use cloud::{Cloud, CloudConfig, CloudHandle, CloudStatus, ClusterStatus};
+pub use config::{Faults, SandboxConfig, TokenCheck};
 pub use kubeconfig::{kubeconfig, kubeconfig_for};
 pub use server::{Handle, KubeApi, StartError};

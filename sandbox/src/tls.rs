@@ -1,10 +1,14 @@
-//! A CA generated at start and a server certificate for 127.0.0.1/localhost signed by it.
+//! A CA and a server certificate for 127.0.0.1/localhost signed by it, generated once and,
+//! when a data directory is given, kept there (`tls/`) so that clients which trust the CA
+//! keep working across restarts.
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
 };
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The server TLS configuration and the CA certificate (PEM) clients must trust.
@@ -13,8 +17,45 @@ pub struct Tls {
     pub ca_pem: String,
 }
 
-/// Generates a fresh CA and server certificate.
-pub fn generate() -> Result<Tls, String> {
+/// PEM texts of the material a server needs.
+struct Material {
+    ca_pem: String,
+    cert_pem: String,
+    key_pem: String,
+}
+
+const CA: &str = "ca.pem";
+const CERT: &str = "server.pem";
+const KEY: &str = "server-key.pem";
+
+/// Reuses the material under `dir/tls` when it is all there and valid; otherwise generates
+/// new material and saves it there (the key with mode 0600). `None` always generates.
+pub fn load_or_generate(dir: Option<&Path>) -> Result<Tls, String> {
+    let Some(dir) = dir else {
+        return build(&fresh()?);
+    };
+    let tls_dir = dir.join("tls");
+    let read = |name: &str| std::fs::read_to_string(tls_dir.join(name)).ok();
+    if let (Some(ca_pem), Some(cert_pem), Some(key_pem)) = (read(CA), read(CERT), read(KEY)) {
+        let m = Material {
+            ca_pem,
+            cert_pem,
+            key_pem,
+        };
+        if let Ok(tls) = build(&m) {
+            return Ok(tls);
+        }
+    }
+    let m = fresh()?;
+    std::fs::create_dir_all(&tls_dir)
+        .map_err(|e| format!("cannot create {}: {e}", tls_dir.display()))?;
+    crate::files::write_private(&tls_dir.join(KEY), m.key_pem.as_bytes())?;
+    crate::files::write_private(&tls_dir.join(CERT), m.cert_pem.as_bytes())?;
+    crate::files::write_private(&tls_dir.join(CA), m.ca_pem.as_bytes())?;
+    build(&m)
+}
+
+fn fresh() -> Result<Material, String> {
     let err = |e: rcgen::Error| format!("certificate generation failed: {e}");
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
@@ -41,21 +82,43 @@ pub fn generate() -> Result<Tls, String> {
         KeyUsagePurpose::KeyEncipherment,
     ];
     let cert = params.signed_by(&key, &ca_cert, &ca_key).map_err(err)?;
+    Ok(Material {
+        ca_pem: ca_cert.pem(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
 
+fn build(m: &Material) -> Result<Tls, String> {
+    let bad = |what: &str| format!("unreadable {what} PEM");
+    let cert = CertificateDer::from_pem_slice(m.cert_pem.as_bytes()).map_err(|_| bad("cert"))?;
+    let ca = CertificateDer::from_pem_slice(m.ca_pem.as_bytes()).map_err(|_| bad("CA"))?;
+    let key = PrivatePkcs8KeyDer::from_pem_slice(m.key_pem.as_bytes()).map_err(|_| bad("key"))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone(), ca_cert.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
+        .with_single_cert(vec![cert, ca], PrivateKeyDer::Pkcs8(key))
         .map_err(|e| e.to_string())?;
-    let mut config = config;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Tls {
         config: Arc::new(config),
-        ca_pem: ca_cert.pem(),
+        ca_pem: m.ca_pem.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::load_or_generate;
+
+    #[test]
+    fn material_is_kept_in_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_generate(Some(dir.path())).unwrap();
+        let b = load_or_generate(Some(dir.path())).unwrap();
+        assert_eq!(a.ca_pem, b.ca_pem);
+        let c = load_or_generate(None).unwrap();
+        assert_ne!(a.ca_pem, c.ca_pem);
+    }
 }
