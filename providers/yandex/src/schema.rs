@@ -438,11 +438,18 @@ pub fn config() -> ResourceSchema {
         .attr("folder_id", s("default folder of every resource"))
         .attr("cloud_id", s("the cloud"))
         .attr("zone", s("default availability zone, e.g. ru-central1-a"))
-        .attr("endpoint", s("API endpoint override (the sandbox cloud)"))
+        .attr(
+            "endpoint",
+            s("one base URL for every API service instead of the real hosts (a proxy, the sandbox)"),
+        )
+        .attr(
+            "ca_certificate",
+            s("PEM of a CA to trust in addition to the public roots, for a custom endpoint"),
+        )
 }
 
 /// Paths inside nested blocks that force a replacement (the schema marks only top-level
-/// attributes); the plan against live state (issue 5) uses these.
+/// attributes): changing one, or swapping it for another block, replaces the resource.
 pub fn nested_force_new(type_name: &str) -> &'static [&'static str] {
     match type_name {
         "yandex_kubernetes_cluster" => &[
