@@ -76,6 +76,9 @@ pub struct SandboxUpArgs {
     /// How long simulated controllers take to report workloads ready.
     #[arg(long, default_value = "200ms", value_parser = parse_duration)]
     pub ready_delay: std::time::Duration,
+    /// How long the cloud's create, update and delete operations run.
+    #[arg(long, default_value = "300ms", value_parser = parse_duration)]
+    pub operation_delay: std::time::Duration,
     /// Added to every request.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub latency: std::time::Duration,
