@@ -696,3 +696,161 @@ async fn no_token_in_any_error_or_value() {
     };
     assert!(!live.to_json_unmarked().to_string().contains("t1."));
 }
+
+/// An IAM token straight from the emulator (what `yc iam create-token` would print).
+async fn iam_token(rig: &Rig) -> String {
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(rig.cloud.ca_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let r: serde_json::Value = client
+        .post(format!("{}/iam/v1/tokens", rig.cloud.endpoint))
+        .body(serde_json::json!({"yandexPassportOauthToken": rig.cloud.oauth_token}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    r["iamToken"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_mode_credentials_key_file_oauth_and_iam_token() {
+    use mlstack_provider_api::ApplyRequest;
+    use mlstack_provider_yandex::{Env, YandexProvider};
+    let rig = Rig::start().await;
+    let sa = rig
+        .create(
+            "sa",
+            "yandex_iam_service_account",
+            &v(serde_json::json!({"name": "deployer"})),
+        )
+        .await;
+    // An authorized key, as `yc iam key create -o key.json` writes it.
+    let token = iam_token(&rig).await;
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(rig.cloud.ca_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let key: serde_json::Value = client
+        .post(format!("{}/iam/v1/keys", rig.cloud.endpoint))
+        .bearer_auth(&token)
+        .body(serde_json::json!({"serviceAccountId": id(&sa)}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("key.json");
+    std::fs::write(
+        &key_path,
+        serde_json::json!({
+            "id": key["key"]["id"], "service_account_id": id(&sa),
+            "private_key": format!("PLEASE DO NOT REMOVE THIS LINE! Yandex.Cloud SA Key ID <{}>\n{}",
+                key["key"]["id"].as_str().unwrap(), key["privateKey"].as_str().unwrap()),
+        })
+        .to_string(),
+    )
+    .unwrap();
+
+    let with = |extra: serde_json::Value| {
+        let mut c = serde_json::json!({"endpoint": rig.cloud.endpoint, "ca_certificate": rig.cloud.ca_pem, "folder_id": FOLDER});
+        for (k, x) in extra.as_object().unwrap() {
+            c[k] = x.clone();
+        }
+        v(c)
+    };
+    let cases = [
+        (
+            with(serde_json::json!({"service_account_key_file": key_path.to_str().unwrap()})),
+            Env::default(),
+            "by-key",
+        ),
+        (
+            with(serde_json::json!({"token": rig.cloud.oauth_token})),
+            Env::default(),
+            "by-oauth",
+        ),
+        (
+            with(serde_json::json!({})),
+            Env {
+                iam_token: Some(token.clone()),
+                ..Env::default()
+            },
+            "by-iam",
+        ),
+        (
+            with(serde_json::json!({"token": token})),
+            Env::default(),
+            "by-iam-in-block",
+        ),
+    ];
+    for (config, env, name) in cases {
+        let p = YandexProvider::with_env(env);
+        let rr = mlstack_provider_api::ResourceRef {
+            address: name,
+            type_name: "yandex_vpc_network",
+            provider_config: &config,
+        };
+        let d = v(serde_json::json!({"name": name}));
+        let st = p
+            .apply(ApplyRequest {
+                resource: rr,
+                desired: &d,
+                prior: None,
+                ignore_paths: &[],
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(matches!(
+            p.read(rr, &st).await.unwrap(),
+            ReadResult::Found(_)
+        ));
+    }
+    assert_eq!(rig.count("vpc.network"), 4);
+
+    // Without the CA the emulator's certificate is refused; a refused token says so, without it.
+    let p = YandexProvider::with_env(Env::default());
+    let no_ca =
+        v(serde_json::json!({"endpoint": rig.cloud.endpoint, "token": "t1.not-a-real-token"}));
+    let rr = mlstack_provider_api::ResourceRef {
+        address: "x",
+        type_name: "yandex_vpc_network",
+        provider_config: &no_ca,
+    };
+    let e = p
+        .read(rr, &v(serde_json::json!({"id": "enp1"})))
+        .await
+        .expect_err("untrusted");
+    assert!(!e.message.contains("t1.not-a-real-token"), "{e}");
+    let bad = with(serde_json::json!({"token": "t1.not-a-real-token"}));
+    let rr = mlstack_provider_api::ResourceRef {
+        address: "x",
+        type_name: "yandex_vpc_network",
+        provider_config: &bad,
+    };
+    let e = p
+        .read(rr, &v(serde_json::json!({"id": "enp1"})))
+        .await
+        .expect_err("refused");
+    assert!(e.message.contains("UNAUTHENTICATED"), "{e}");
+    assert!(!e.message.contains("t1.not-a-real-token"), "{e}");
+    let bad_key = with(
+        serde_json::json!({"service_account_key_file": dir.path().join("missing.json").to_str().unwrap()}),
+    );
+    let rr = mlstack_provider_api::ResourceRef {
+        address: "x",
+        type_name: "yandex_vpc_network",
+        provider_config: &bad_key,
+    };
+    let e = p
+        .read(rr, &v(serde_json::json!({"id": "enp1"})))
+        .await
+        .expect_err("no key file");
+    assert!(e.message.contains("missing.json"), "{e}");
+}
