@@ -185,7 +185,8 @@ impl Provider for YandexProvider {
     }
 
     async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlannedResource> {
-        let offline = self.offline(req.resource.provider_config);
+        // No lookups by name while the provider block is not fully known.
+        let offline = req.resource.provider_config.contains_unknown();
         stages::plan(&self.ctx(req.resource)?, &req, offline).await
     }
 

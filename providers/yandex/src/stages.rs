@@ -126,7 +126,7 @@ pub async fn plan(
     let Some(found) = c.kind.find(&cx, &completed.to_json_unmarked()).await? else {
         return Ok(PlannedResource::new(create));
     };
-    let adopted = finish(c.kind, &c.schema, found, Some(req.desired));
+    let adopted = finish(c.kind, &c.schema, found, Some(&completed));
     let p = planning::update(c.kind, &c.schema, req.desired, &adopted, &c.defaults);
     let mut notes = vec![format!(
         "adopts the existing {} found by name: an earlier apply created it but did not record it",
@@ -141,7 +141,7 @@ pub async fn plan(
 pub async fn apply(c: &Ctx<'_>, req: &ApplyRequest<'_>) -> ProviderResult<Value> {
     let cx = c.cx()?;
     let what = |verb: &str| cx.what(verb, c.kind);
-    let live = match req.prior {
+    let (live, planned) = match req.prior {
         None => {
             let planned = planning::create(c.kind, &c.schema, req.desired, &c.defaults);
             if planned.get("folder_id").is_some_and(Value::is_unknown) {
@@ -150,7 +150,8 @@ pub async fn apply(c: &Ctx<'_>, req: &ApplyRequest<'_>) -> ProviderResult<Value>
                     what("creating")
                 )));
             }
-            c.kind.create(&cx, &planned.to_json_unmarked()).await?
+            let live = c.kind.create(&cx, &planned.to_json_unmarked()).await?;
+            (live, planned)
         }
         Some(prior) => {
             let p = planning::update(c.kind, &c.schema, req.desired, prior, &c.defaults);
@@ -177,17 +178,20 @@ pub async fn apply(c: &Ctx<'_>, req: &ApplyRequest<'_>) -> ProviderResult<Value>
                     Some(req.desired),
                 ));
             }
-            c.kind
+            let live = c
+                .kind
                 .update(
                     &cx,
                     &p.planned.to_json_unmarked(),
                     &prior.to_json_unmarked(),
                     &p.mask,
                 )
-                .await?
+                .await?;
+            (live, p.planned)
         }
     };
-    Ok(finish(c.kind, &c.schema, live, Some(req.desired)))
+    // What the API does not return (passwords, local flags) comes from the plan.
+    Ok(finish(c.kind, &c.schema, live, Some(&planned)))
 }
 
 fn strip_unknown(v: &mut Value) {
