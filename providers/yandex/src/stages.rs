@@ -168,9 +168,15 @@ pub async fn apply(c: &Ctx<'_>, req: &ApplyRequest<'_>) -> ProviderResult<Value>
                 )));
             }
             if p.mask.is_empty() {
-                // Only what the state holds changed (e.g. force_destroy).
+                // Nothing to send: only what the state holds changed (e.g. force_destroy), or
+                // an object adopted by name. That one may still be settling (its create came
+                // from an interrupted run): wait for it, then record what it is now.
                 let mut out = p.planned;
                 strip_unknown(&mut out);
+                wait_ready(c, prior, c.kind.timeouts().create).await?;
+                if let Some(live) = c.kind.read(&cx, &prior.to_json_unmarked()).await? {
+                    return Ok(finish(c.kind, &c.schema, live, Some(&out)));
+                }
                 return Ok(finish(
                     c.kind,
                     &c.schema,
