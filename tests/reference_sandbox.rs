@@ -206,3 +206,32 @@ fn an_apply_killed_half_way_converges_with_no_duplicates() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_cloud_empty(&w);
 }
+
+#[test]
+fn the_bootstrap_survives_injected_cloud_and_kubernetes_faults() {
+    let w = Work::new();
+    let _down = Down(&w);
+    // 10 % of requests to both emulators answer 500/429/409 (Yandex-format bodies on the cloud
+    // side), 2 % drop the connection.
+    let r = w.run(&[
+        "sandbox",
+        "up",
+        "--ready-delay",
+        "50ms",
+        "--operation-delay",
+        "100ms",
+        "--error-rate",
+        "0.1",
+        "--drop-rate",
+        "0.02",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = ml(&w, &["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = ml(&w, &["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_owned_once(&w);
+    let r = ml(&w, &["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_cloud_empty(&w);
+}
