@@ -35,6 +35,11 @@ pub struct Endpoint {
     pub endpoint: String,
     pub ca_pem: String,
     pub token: String,
+    /// A client certificate and key (PEM) the API accepts instead of the token.
+    #[serde(default)]
+    pub client_cert_pem: String,
+    #[serde(default)]
+    pub client_key_pem: String,
 }
 
 impl Running {
@@ -42,6 +47,19 @@ impl Running {
     pub fn kubeconfig(&self) -> String {
         let k = &self.kubernetes;
         mlstack_sandbox::kubeconfig_for(&k.endpoint, &k.ca_pem, &k.token)
+    }
+
+    /// A kubeconfig that authenticates with the sandbox's client certificate instead.
+    pub fn kubeconfig_with_client_cert(&self) -> Option<String> {
+        let k = &self.kubernetes;
+        (!k.client_cert_pem.is_empty()).then(|| {
+            mlstack_sandbox::kubeconfig_with_client_cert(
+                &k.endpoint,
+                &k.ca_pem,
+                &k.client_cert_pem,
+                &k.client_key_pem,
+            )
+        })
     }
 
     /// What the cloud holds, asked of the running emulator (its status page).
@@ -159,6 +177,8 @@ pub fn serve(
                 endpoint: handle.endpoint.clone(),
                 ca_pem: handle.ca_pem.clone(),
                 token: handle.token.clone(),
+                client_cert_pem: handle.client_cert_pem.clone(),
+                client_key_pem: handle.client_key_pem.clone(),
             },
             cloud: Some(CloudEndpoint {
                 endpoint: cloud.endpoint.clone(),

@@ -38,5 +38,5 @@ mod yaml;
 
 pub use cloud::{Cloud, CloudConfig, CloudHandle, CloudStatus, ClusterStatus};
 pub use config::{Faults, SandboxConfig, TokenCheck};
-pub use kubeconfig::{kubeconfig, kubeconfig_for};
+pub use kubeconfig::{kubeconfig, kubeconfig_for, kubeconfig_with_client_cert};
 pub use server::{Handle, KubeApi, StartError};

@@ -32,6 +32,10 @@ pub struct Handle {
     pub ca_pem: String,
     /// The bearer token; a secret — keep it out of logs.
     pub token: String,
+    /// A client certificate (PEM) signed by the CA: an alternative to the token.
+    pub client_cert_pem: String,
+    /// Its private key (PEM); a secret.
+    pub client_key_pem: String,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -123,6 +127,8 @@ impl KubeApi {
         Ok(Handle {
             endpoint: format!("https://{addr}"),
             ca_pem: tls.ca_pem,
+            client_cert_pem: tls.client_cert_pem,
+            client_key_pem: tls.client_key_pem,
             token,
             shared,
             stop,
@@ -186,7 +192,18 @@ pub(crate) async fn accept_loop<H, F>(
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
             };
-            let svc = service_fn(&handler);
+            // rustls verified the chain of any certificate the client presented.
+            let certified = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .is_some_and(|c| !c.is_empty());
+            let svc = service_fn(|mut req: hyper::Request<Incoming>| {
+                if certified {
+                    req.extensions_mut().insert(ClientCertificate);
+                }
+                handler(req)
+            });
             let conn =
                 hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), svc);
             tokio::select! {
@@ -196,6 +213,10 @@ pub(crate) async fn accept_loop<H, F>(
         });
     }
 }
+
+/// Marks a request whose connection presented a client certificate signed by our CA.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientCertificate;
 
 /// Returned by the service to make hyper drop the connection (an injected fault).
 #[derive(Debug)]
@@ -218,16 +239,17 @@ async fn serve(
     if routed == Route::Health {
         return Ok(respond(200, &serde_json::json!("ok"), None));
     }
-    let authorized = req
-        .headers()
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| {
-            let t = t.trim();
-            constant_time_eq(t.as_bytes(), shared.token.as_bytes())
-                || shared.also_accept.as_ref().is_some_and(|c| c.accepts(t))
-        });
+    let authorized = req.extensions().get::<ClientCertificate>().is_some()
+        || req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| {
+                let t = t.trim();
+                constant_time_eq(t.as_bytes(), shared.token.as_bytes())
+                    || shared.also_accept.as_ref().is_some_and(|c| c.accepts(t))
+            });
     if !authorized {
         let e = ApiError::new(401, "Unauthorized", "Unauthorized");
         return Ok(respond(401, &e.to_status(), None));

@@ -65,6 +65,9 @@ pub enum SandboxCommand {
         /// A cluster created in the sandbox cloud (default: the most recent, or the standalone API).
         #[arg(long)]
         cluster: Option<String>,
+        /// The standalone API, authenticating with a client certificate instead of a token.
+        #[arg(long, conflicts_with = "cluster")]
+        client_cert: bool,
     },
     /// Run the sandbox in the foreground (what `up` starts detached).
     #[command(hide = true)]

@@ -98,13 +98,23 @@ pub fn run(cmd: &SandboxCommand, _ui: Ui) -> CliResult {
             }
         }
         SandboxCommand::Status { json } => status(&dir, *json)?,
-        SandboxCommand::Kubeconfig { cluster } => {
+        SandboxCommand::Kubeconfig {
+            cluster,
+            client_cert,
+        } => {
             let r = sandbox::running(&dir).ok_or_else(|| {
                 CliError::Message(
                     "mlstack sandbox is not running; start it with `mlstack sandbox up`".into(),
                 )
             })?;
-            print!("{}", kubeconfig(&r, cluster.as_deref())?);
+            if *client_cert {
+                let kc = r.kubeconfig_with_client_cert().ok_or_else(|| {
+                    CliError::Message("this sandbox has no client certificate (an older mlstack started it): run `mlstack sandbox down` and up again".into())
+                })?;
+                print!("{kc}");
+            } else {
+                print!("{}", kubeconfig(&r, cluster.as_deref())?);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
