@@ -288,6 +288,19 @@ async fn finish(shared: Arc<Shared>, op_id: String) {
     if let Some((id, token)) = cluster {
         attach_api(&shared, &id, &token).await;
     }
+    // A deleted cluster's API and data go before the operation reports done, so a client that
+    // sees it done never finds them.
+    let deleting = shared.state().ok().and_then(|st| {
+        let op = st
+            .ops
+            .get(&op_id)
+            .filter(|o| !o.done && o.effect == Effect::Delete)?;
+        let t = op.target.as_ref().filter(|t| t.kind == K8S_CLUSTER.kind)?;
+        Some(t.key.clone())
+    });
+    if let Some(id) = deleting {
+        shared.fleet.remove(&id).await;
+    }
     let removed = match shared.state() {
         Ok(mut st) => st.complete(&op_id, now_ms()),
         Err(e) => Err(e),
