@@ -163,7 +163,33 @@ impl Rig {
             "{addr}: no id in {state}"
         );
         self.assert_noop(addr, t, desired, &state).await;
+        self.assert_adoptable(addr, t, desired, &state).await;
         state
+    }
+
+    /// Had the create not been recorded, the next plan would find it by name and adopt it
+    /// with no change to make.
+    pub async fn assert_adoptable(&self, addr: &str, t: &str, desired: &Value, state: &Value) {
+        let (_, plan) = self.plan(addr, t, desired, None).await;
+        let adopted = plan
+            .adopted
+            .unwrap_or_else(|| panic!("{addr}: not found by name"));
+        assert_eq!(
+            adopted.get("id").and_then(Value::as_str),
+            state.get("id").and_then(Value::as_str),
+            "{addr}: adopted another object"
+        );
+        assert!(
+            plan.requires_replace.is_empty(),
+            "{addr}: {:?}",
+            plan.requires_replace
+        );
+        assert!(
+            plan.planned.same_data(&adopted),
+            "{addr}: adoption plans a change\nplanned: {}\nadopted: {}",
+            plan.planned.to_json_unmarked(),
+            adopted.to_json_unmarked()
+        );
     }
 
     /// The plan against live is exactly live: no change, no replacement.
