@@ -139,6 +139,14 @@ async fn an_unrecorded_create_is_adopted_by_name_not_duplicated() {
         .await;
     let adopted = plan.adopted.expect("user adopted");
     assert!(plan.requires_replace.is_empty());
+    assert!(
+        adopted.get("password").is_none(),
+        "the found user's password is unknowable"
+    );
+    assert!(
+        !plan.planned.same_data(&adopted),
+        "the password is set again"
+    );
     let st = rig
         .apply("user", "yandex_mdb_postgresql_user", &ud2, Some(&adopted))
         .await;
