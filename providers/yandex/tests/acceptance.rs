@@ -71,8 +71,9 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     if let Some(why) = skip_reason(clusters) {
-        // Straight to stderr: the test harness captures print!/eprint! of passing tests.
-        let _ = writeln!(std::io::stderr(), "acceptance test {name} SKIPPED: {why}");
+        // Straight to stderr, in one write: the test harness captures print!/eprint!.
+        let line = format!("acceptance test {name} SKIPPED: {why}\n");
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
         return;
     }
     let rig = Arc::new(rig());
