@@ -1,14 +1,15 @@
 //! Managed Service for Apache Kafka (reference §3.7): clusters (with `bootstrap_servers` from
 //! the hosts list), topics and users (children keyed by name; passwords write-only).
 
-use super::mdb::{self, config_key, versioned};
-use super::rest::{attr, split_child_id, Children, Collection};
+use super::mdb::{
+    self, child_import, child_lookup_possible, config_key, derive_child_id, non_empty,
+    resources_attrs, resources_body, sort_list, versioned,
+};
+use super::rest::{attr, Children, Collection};
 use super::vpc::{common_attrs, common_body};
 use super::{Cx, Kind, Readiness, Timeouts};
 use crate::client::Service;
-use crate::convert::{
-    bytes_to_gb, gb_to_bytes, int64, int_attr, settings_from_api, settings_to_api, strings, Obj,
-};
+use crate::convert::{int64, int_attr, settings_from_api, settings_to_api, strings, Obj};
 use crate::diff::keys;
 use crate::mask::{rules, Rule};
 use mlstack_provider_api::{ProviderError, Value};
@@ -27,35 +28,6 @@ const CLUSTERS: Collection = Collection {
 const PORT: u16 = 9091;
 
 pub struct Cluster;
-
-/// `{resource_preset_id, disk_size (GB), disk_type_id}` ⇄ `{resourcePresetId, diskSize, diskTypeId}`.
-pub fn resources_attrs(r: Option<&Json>) -> Json {
-    let Some(r) = r else { return Json::Null };
-    Obj::new()
-        .copy("resource_preset_id", r, "resourcePresetId")
-        .set("disk_size", bytes_to_gb(r.get("diskSize")))
-        .copy("disk_type_id", r, "diskTypeId")
-        .build()
-}
-
-pub fn resources_body(r: Option<&Json>) -> Json {
-    let Some(r) = r else { return Json::Null };
-    Obj::new()
-        .copy("resourcePresetId", r, "resource_preset_id")
-        .set(
-            "diskSize",
-            r.get("disk_size").map(gb_to_bytes).unwrap_or(Json::Null),
-        )
-        .copy("diskTypeId", r, "disk_type_id")
-        .build()
-}
-
-fn non_empty(v: Json) -> Json {
-    match &v {
-        Json::Object(m) if m.is_empty() => Json::Null,
-        _ => v,
-    }
-}
 
 fn bootstrap(hosts: &[Json]) -> String {
     let mut names: Vec<&str> = hosts
@@ -372,27 +344,6 @@ fn topic_attrs(cluster_id: &str, t: &Json) -> Json {
         .build()
 }
 
-/// Children (`id` = `<cluster id>:<name>`) share these plan-time rules.
-pub fn derive_child_id(planned: &mut Value) {
-    let known = |k: &str| planned.get(k).and_then(Value::as_str).map(str::to_string);
-    let id = match (known("cluster_id"), known("name")) {
-        (Some(c), Some(n)) => Value::from(format!("{c}:{n}")),
-        _ => Value::Unknown,
-    };
-    planned.set_path(&keys("id"), id);
-}
-
-pub fn child_lookup_possible(d: &Value) -> bool {
-    ["name", "cluster_id"]
-        .iter()
-        .all(|k| d.get(k).is_some_and(|v| v.as_str().is_some()))
-}
-
-pub fn child_import(id: &str) -> Result<Json, String> {
-    let (c, n) = split_child_id(id)?;
-    Ok(json!({"id": id, "cluster_id": c, "name": n}))
-}
-
 /// The topic config key for the cluster's Kafka version (`topicConfig_3`).
 async fn topic_config_key(
     cx: &Cx<'_>,
@@ -579,20 +530,6 @@ fn user_spec(d: &Json) -> Json {
         .copy("password", d, "password")
         .set("permissions", Json::Array(perms))
         .build()
-}
-
-/// Sorts the list at `key` by the string fields `by`, so order never reads as a change.
-pub fn sort_list(attrs: &mut Value, key: &str, by: &[&str]) {
-    let Some(Value::List(mut l)) = attrs.get(key).map(Value::unmarked).cloned() else {
-        return;
-    };
-    let sort_key = |v: &Value| -> Vec<String> {
-        by.iter()
-            .map(|k| v.get(k).and_then(Value::as_str).unwrap_or("").to_string())
-            .collect()
-    };
-    l.sort_by_key(sort_key);
-    attrs.set_path(&keys(key), Value::List(l));
 }
 
 #[async_trait::async_trait]

@@ -2,11 +2,10 @@
 //! `fqdn` = `c-<id>.rw.mdb.yandexcloud.net`), databases (renamed in place) and users (passwords
 //! write-only).
 
-use super::kafka::{
-    child_import, child_lookup_possible, derive_child_id, resources_attrs, resources_body,
-    sort_list,
+use super::mdb::{
+    self, child_import, child_lookup_possible, config_key, derive_child_id, non_empty,
+    resources_attrs, resources_body, sort_list, versioned,
 };
-use super::mdb::{self, config_key, versioned};
 use super::rest::{attr, mutate, Children, Collection};
 use super::vpc::{common_attrs, common_body};
 use super::{Cx, Kind, Readiness, Timeouts};
@@ -30,13 +29,6 @@ const CLUSTERS: Collection = Collection {
 const HOSTS: &str = "@hosts";
 
 pub struct Cluster;
-
-fn non_empty(v: Json) -> Json {
-    match &v {
-        Json::Object(m) if m.is_empty() => Json::Null,
-        _ => v,
-    }
-}
 
 fn host_attrs(h: &Json) -> Json {
     Obj::new()
