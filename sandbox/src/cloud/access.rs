@@ -64,8 +64,9 @@ pub fn list(
     };
     let page: Vec<Value> = all.iter().skip(from).take(size).cloned().collect();
     let mut out = json!({"accessBindings": page});
-    if from + size < all.len() {
-        out["nextPageToken"] = json!((from + size).to_string());
+    let next = from.saturating_add(size);
+    if next < all.len() {
+        out["nextPageToken"] = json!(next.to_string());
     }
     Ok(out)
 }

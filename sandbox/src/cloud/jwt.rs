@@ -97,7 +97,7 @@ pub fn verify(
     if iat > now + CLOCK_SKEW_S {
         return Err("the JWT is issued in the future".into());
     }
-    if exp < iat || exp - iat > MAX_LIFETIME_S {
+    if exp < iat || exp.saturating_sub(iat) > MAX_LIFETIME_S {
         return Err("the JWT lifetime (exp - iat) must not exceed 3600 seconds".into());
     }
     Ok(info.service_account_id)

@@ -12,6 +12,8 @@ use std::collections::BTreeSet;
 
 const DEFAULT_ZONE: &str = "ru-central1-a";
 const HOST_SPECS: &str = "hostSpecs";
+/// More brokers than any preset allows are not listed (a typo must not exhaust memory).
+const MAX_BROKERS_PER_ZONE: u64 = 64;
 
 /// Kafka defaults and the topics and users of `topicSpecs`/`userSpecs`.
 pub fn build_kafka(body: &Value, rec: &mut Record, now: u64) -> Result<Vec<Record>, CloudError> {
@@ -125,7 +127,8 @@ pub fn hosts(rec: &Record) -> Vec<Value> {
             .unwrap_or_default();
         let per_zone = json::get(r, "config.brokersCount")
             .and_then(|v| v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64()))
-            .unwrap_or(1);
+            .unwrap_or(1)
+            .min(MAX_BROKERS_PER_ZONE);
         for zone in &zones {
             for i in 0..per_zone {
                 out.push(json!({

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// One resource as stored: its wire form plus what the emulator keeps beside it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub kind: String,
     pub key: String,
@@ -28,6 +28,17 @@ pub struct Record {
     /// Emulator-only facts (a cluster's Kubernetes token, database hosts).
     #[serde(default)]
     pub extra: BTreeMap<String, Value>,
+}
+
+impl std::fmt::Debug for Record {
+    /// Only the address: `extra` holds secrets (a cluster's Kubernetes token).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("kind", &self.kind)
+            .field("key", &self.key)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Who calls, when, and with which idempotency key.
@@ -125,7 +136,7 @@ impl State {
     }
 
     pub fn save_bindings(&self) -> Result<(), CloudError> {
-        self.disk.put_file(BINDINGS, &self.bindings, false)
+        self.disk.put_file(BINDINGS, &self.bindings, true)
     }
 
     /// The operation an earlier call with this idempotency key started, as it is now.
@@ -198,7 +209,8 @@ impl State {
                 self.remove_tree(&t.kind, &t.key, &mut removed)?;
                 Ok(empty())
             }
-            (Effect::Create | Effect::Update, Some(t)) => self.settle(&t),
+            (Effect::Create, Some(t)) => self.settle(&t, true),
+            (Effect::Update, Some(t)) => self.settle(&t, false),
             (_, None) => Ok(empty()),
         };
         match result {
@@ -211,8 +223,9 @@ impl State {
         Ok(removed)
     }
 
-    /// A created or updated resource reaches its running status; returns its typed form.
-    fn settle(&mut self, t: &Target) -> Result<Value, CloudError> {
+    /// A created (or updated) resource leaves its creating (or updating) status for the
+    /// running one; returns its typed form.
+    fn settle(&mut self, t: &Target, created: bool) -> Result<Value, CloudError> {
         let spec = spec(&t.kind).ok_or_else(|| CloudError::internal("unknown kind"))?;
         let Some(mut rec) = self.get(&t.kind, &t.key).cloned() else {
             return Err(CloudError::not_found(format!(
@@ -221,8 +234,8 @@ impl State {
             )));
         };
         if let Some(lc) = spec.lifecycle {
-            let status = rec.resource.get("status").and_then(Value::as_str);
-            if status == Some(lc.creating) || status == Some(lc.updating) {
+            let from = if created { lc.creating } else { lc.updating };
+            if rec.resource.get("status").and_then(Value::as_str) == Some(from) {
                 rec.resource["status"] = json!(lc.running);
                 if let Some((_, healthy)) = lc.health {
                     rec.resource["health"] = json!(healthy);
@@ -287,4 +300,77 @@ pub fn typed(spec: &TypeSpec, resource: &Value) -> Value {
         m.insert("@type".into(), json!(spec.type_url()));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::types::{K8S_CLUSTER, K8S_NODE_GROUP};
+
+    fn record(spec: &TypeSpec, key: &str, parent: Option<&str>, status: &str) -> Record {
+        Record {
+            kind: spec.kind.into(),
+            key: key.into(),
+            seq: 1,
+            folder: "f".into(),
+            parent: parent.map(str::to_string),
+            resource: json!({"id": key, "status": status}),
+            extra: Default::default(),
+        }
+    }
+
+    fn op(st: &mut State, kind: &str, key: &str, effect: Effect) -> String {
+        let spec = spec(kind).unwrap();
+        let wire = st
+            .start_op(
+                &Ctx::default(),
+                NewOp {
+                    spec,
+                    description: "x".into(),
+                    metadata: json!({}),
+                    effect,
+                    target: Some(Target {
+                        kind: kind.into(),
+                        key: key.into(),
+                    }),
+                    lock: None,
+                },
+            )
+            .unwrap();
+        wire["id"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn completion_moves_status_and_cascades() {
+        let mut st = State::default();
+        st.put(record(&K8S_CLUSTER, "c", None, "PROVISIONING"))
+            .unwrap();
+        st.put(record(&K8S_NODE_GROUP, "g", Some("c"), "RUNNING"))
+            .unwrap();
+        // An update finishing first does not make a provisioning cluster run.
+        let update = op(&mut st, K8S_CLUSTER.kind, "c", Effect::Update);
+        let create = op(&mut st, K8S_CLUSTER.kind, "c", Effect::Create);
+        st.complete(&update, 0).unwrap();
+        assert_eq!(
+            st.get("k8s.cluster", "c").unwrap().resource["status"],
+            "PROVISIONING"
+        );
+        st.complete(&create, 0).unwrap();
+        let c = &st.get("k8s.cluster", "c").unwrap().resource;
+        assert_eq!(
+            (c["status"].as_str(), c["health"].as_str()),
+            (Some("RUNNING"), Some("HEALTHY"))
+        );
+        assert_eq!(
+            st.ops[&create].response.as_ref().unwrap()["@type"],
+            K8S_CLUSTER.type_url()
+        );
+        let delete = op(&mut st, K8S_CLUSTER.kind, "c", Effect::Delete);
+        let removed = st.complete(&delete, 0).unwrap();
+        assert_eq!(removed.len(), 2);
+        assert!(st.records.is_empty());
+        // Completing twice changes nothing.
+        assert!(st.complete(&delete, 0).unwrap().is_empty());
+        assert_eq!(st.counts()["k8s.nodeGroup"], 0);
+    }
 }
