@@ -1,5 +1,7 @@
-//! mlstack's sandbox Kubernetes API: an honest emulator of the Kubernetes API server on
-//! loopback (TLS with a generated CA, bearer token), with discovery, a generic object store
+//! mlstack's sandbox: an emulated Yandex Cloud REST API ([`Cloud`], whose Managed
+//! Kubernetes clusters each run a [`KubeApi`]) and the sandbox Kubernetes API, an honest
+//! emulator of the Kubernetes API server on loopback (TLS with a CA kept in the data
+//! directory, bearer token), with discovery, a generic object store
 //! for the built-in kinds mlstack uses and for CRD-registered types, CRUD with label
 //! selectors, merge/JSON/strategic patches, server-side apply with `managedFields`
 //! ownership, `dryRun=All`, the status subresource, defaulting, persistence, simulated

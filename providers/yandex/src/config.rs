@@ -209,7 +209,8 @@ pub fn resolve(
     };
     let endpoint = attr(config, "endpoint")
         .or_else(|| env.endpoint.clone())
-        .map(|e| base_url(&e));
+        .map(|e| base_url(&e))
+        .filter(|e| !is_default_endpoint(e));
     Ok(Settings {
         credentials,
         endpoint,
@@ -217,8 +218,14 @@ pub fn resolve(
     })
 }
 
+/// Terraform's default endpoint (`api.cloud.yandex.net:443`, its gRPC gateway): the real
+/// per-service REST hosts.
+fn is_default_endpoint(base: &str) -> bool {
+    let host = base.split("://").nth(1).unwrap_or(base);
+    matches!(host, "api.cloud.yandex.net" | "api.cloud.yandex.net:443")
+}
+
 /// An endpoint as a base URL: `https://` added when no scheme is given, no trailing slash.
-/// Terraform's gRPC form `api.cloud.yandex.net:443` means the real hosts.
 pub fn base_url(endpoint: &str) -> String {
     let e = endpoint.trim().trim_end_matches('/');
     if e.contains("://") {
@@ -267,6 +274,14 @@ mod tests {
         .unwrap();
         assert_eq!(s.credentials, Credentials::KeyFile("/k.json".into()));
         assert_eq!(s.endpoint.as_deref(), Some("https://localhost:8443"));
+        // Terraform's default endpoint means the real hosts.
+        let s = resolve(
+            &cfg(serde_json::json!({"token": "t1.x", "endpoint": "api.cloud.yandex.net:443"})),
+            &Env::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.endpoint, None);
         assert_eq!(
             resolve(&cfg(serde_json::json!({})), &Env::default(), None).unwrap_err(),
             ConfigError::NoCredentials

@@ -32,7 +32,8 @@ mod stages;
 mod status;
 mod validate;
 
-pub use config::{Env, Sandbox};
+pub use config::Env;
+use config::Sandbox;
 pub use schema::nested_force_new;
 pub use validate::{cidr_prefix, is_cloud_name};
 

@@ -126,7 +126,14 @@ pub async fn plan(
     let Some(found) = c.kind.find(&cx, &completed.to_json_unmarked()).await? else {
         return Ok(PlannedResource::new(create));
     };
-    let adopted = finish(c.kind, &c.schema, found, Some(&completed));
+    let mut adopted = finish(c.kind, &c.schema, found, Some(&completed));
+    // A write-only secret of the found object is unknowable (the lost apply may have set
+    // another one): leaving it out makes the plan set the stack's value again.
+    for k in c.kind.kept() {
+        if c.schema.attributes.get(k).is_some_and(|a| a.sensitive) {
+            adopted.remove_path(&crate::diff::keys(k));
+        }
+    }
     let p = planning::update(c.kind, &c.schema, req.desired, &adopted, &c.defaults);
     let mut notes = vec![format!(
         "adopts the existing {} found by name: an earlier apply created it but did not record it",

@@ -102,6 +102,46 @@ fn passwords_members_and_enums() {
 }
 
 #[test]
+fn unknown_nested_attributes_are_named() {
+    let i = issues(
+        "yandex_kubernetes_cluster",
+        r#"{"master": {"version": "1.30", "publicip": true, "zonal": {"zone": "ru-central1-a", "subnet": "s"},
+            "maintenance_policy": {"auto_upgrade": true, "maintenance_window": [{"start_time": "03:00", "duratoin": "3h"}]}},
+            "labels": {"anything": "goes"}}"#,
+    );
+    let paths: Vec<&str> = i.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "master.maintenance_policy.maintenance_window[0].duratoin",
+            "master.publicip",
+            "master.zonal.subnet"
+        ],
+        "{i:?}"
+    );
+    let all = YandexProvider::new().validate(
+        "yandex_kubernetes_cluster",
+        &props(r#"{"master": {"publicip": true}}"#),
+    );
+    assert!(
+        all[0].hint.as_deref().unwrap_or("").contains("public_ip"),
+        "{all:?}"
+    );
+    // Settings maps take any key.
+    assert!(issues(
+        "yandex_mdb_kafka_cluster",
+        r#"{"config": {"kafka": {"kafka_config": {"log_retention_ms": 1}, "resources": {"disk_size": 32}}}}"#
+    )
+    .is_empty());
+    assert!(issues(
+        "yandex_kubernetes_node_group",
+        r#"{"instance_template": {"metadata": {"ssh-keys": "x"}, "network_interface": [{"nat": true, "subnet_ids": ["a"]}]},
+            "scale_policy": {"fixed_scale": {"size": 1}}}"#
+    )
+    .is_empty());
+}
+
+#[test]
 fn unknown_values_are_not_checked() {
     let mut p = props(r#"{"name": "x"}"#);
     p.set_path(

@@ -139,6 +139,14 @@ async fn an_unrecorded_create_is_adopted_by_name_not_duplicated() {
         .await;
     let adopted = plan.adopted.expect("user adopted");
     assert!(plan.requires_replace.is_empty());
+    assert!(
+        adopted.get("password").is_none(),
+        "the found user's password is unknowable"
+    );
+    assert!(
+        !plan.planned.same_data(&adopted),
+        "the password is set again"
+    );
     let st = rig
         .apply("user", "yandex_mdb_postgresql_user", &ud2, Some(&adopted))
         .await;
@@ -330,7 +338,7 @@ async fn kubernetes_cluster_node_group_and_auth() {
         .replace("cluster", t, &cd("1.31", "STABLE"), &c, "release_channel")
         .await;
     rig.destroy("cluster", t, &c).await;
-    assert!(rig.cloud.status().clusters.is_empty());
+    assert!(rig.cloud().status().clusters.is_empty());
 }
 
 fn kafka_desired(net: &Value, sub: &Value, brokers: i64, public: bool) -> Value {
@@ -534,7 +542,7 @@ async fn storage_bucket_lifecycle() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_ride_out_injected_faults() {
     let rig = Rig::start().await;
-    rig.cloud.set_faults(Faults {
+    rig.cloud().set_faults(Faults {
         error_rate: 0.25,
         error_codes: vec![500, 503, 429, 409],
         drop_rate: 0.05,
@@ -563,7 +571,7 @@ async fn retries_ride_out_injected_faults() {
         )
         .await;
     }
-    rig.cloud.set_faults(Faults::default());
+    rig.cloud().set_faults(Faults::default());
     // Idempotency keys: every create happened exactly once despite the retries.
     assert_eq!(rig.count("vpc.network"), 1);
     assert_eq!(rig.count("vpc.subnet"), 1);
@@ -680,7 +688,7 @@ async fn no_token_in_any_error_or_value() {
     );
     for e in &errors {
         assert!(!e.is_empty());
-        assert!(!e.contains(&rig.cloud.oauth_token), "OAuth token in: {e}");
+        assert!(!e.contains(&rig.cloud().oauth_token), "OAuth token in: {e}");
         assert!(!e.contains("t1."), "an IAM token in: {e}");
     }
     assert!(errors[1].contains("INVALID_ARGUMENT"), "{}", errors[1]);
@@ -700,12 +708,14 @@ async fn no_token_in_any_error_or_value() {
 /// An IAM token straight from the emulator (what `yc iam create-token` would print).
 async fn iam_token(rig: &Rig) -> String {
     let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(rig.cloud.ca_pem.as_bytes()).unwrap())
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(rig.cloud().ca_pem.as_bytes()).unwrap(),
+        )
         .build()
         .unwrap();
     let r: serde_json::Value = client
-        .post(format!("{}/iam/v1/tokens", rig.cloud.endpoint))
-        .body(serde_json::json!({"yandexPassportOauthToken": rig.cloud.oauth_token}).to_string())
+        .post(format!("{}/iam/v1/tokens", rig.cloud().endpoint))
+        .body(serde_json::json!({"yandexPassportOauthToken": rig.cloud().oauth_token}).to_string())
         .send()
         .await
         .unwrap()
@@ -731,11 +741,13 @@ async fn real_mode_credentials_key_file_oauth_and_iam_token() {
     // An authorized key, as `yc iam key create -o key.json` writes it.
     let token = iam_token(&rig).await;
     let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(rig.cloud.ca_pem.as_bytes()).unwrap())
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(rig.cloud().ca_pem.as_bytes()).unwrap(),
+        )
         .build()
         .unwrap();
     let key: serde_json::Value = client
-        .post(format!("{}/iam/v1/keys", rig.cloud.endpoint))
+        .post(format!("{}/iam/v1/keys", rig.cloud().endpoint))
         .bearer_auth(&token)
         .body(serde_json::json!({"serviceAccountId": id(&sa)}).to_string())
         .send()
@@ -759,7 +771,7 @@ async fn real_mode_credentials_key_file_oauth_and_iam_token() {
     .unwrap();
 
     let with = |extra: serde_json::Value| {
-        let mut c = serde_json::json!({"endpoint": rig.cloud.endpoint, "ca_certificate": rig.cloud.ca_pem, "folder_id": FOLDER});
+        let mut c = serde_json::json!({"endpoint": rig.cloud().endpoint, "ca_certificate": rig.cloud().ca_pem, "folder_id": FOLDER});
         for (k, x) in extra.as_object().unwrap() {
             c[k] = x.clone();
         }
@@ -772,7 +784,7 @@ async fn real_mode_credentials_key_file_oauth_and_iam_token() {
             "by-key",
         ),
         (
-            with(serde_json::json!({"token": rig.cloud.oauth_token})),
+            with(serde_json::json!({"token": rig.cloud().oauth_token})),
             Env::default(),
             "by-oauth",
         ),
@@ -817,7 +829,7 @@ async fn real_mode_credentials_key_file_oauth_and_iam_token() {
     // Without the CA the emulator's certificate is refused; a refused token says so, without it.
     let p = YandexProvider::with_env(Env::default());
     let no_ca =
-        v(serde_json::json!({"endpoint": rig.cloud.endpoint, "token": "t1.not-a-real-token"}));
+        v(serde_json::json!({"endpoint": rig.cloud().endpoint, "token": "t1.not-a-real-token"}));
     let rr = mlstack_provider_api::ResourceRef {
         address: "x",
         type_name: "yandex_vpc_network",

@@ -180,7 +180,10 @@ pub fn build(
     if let (Some(p), Some(parent)) = (spec.parent, &parent) {
         resource[p.field] = json!(parent);
     }
-    resource["createdAt"] = json!(rfc3339(now));
+    // MDB topics, users and databases carry no timestamp.
+    if spec.parent.is_none_or(|p| p.nested.is_none()) {
+        resource["createdAt"] = json!(rfc3339(now));
+    }
     if let Some(lc) = spec.lifecycle {
         resource["status"] = json!(lc.creating);
         if let Some((initial, _)) = lc.health {

@@ -19,11 +19,12 @@ impl Disk {
         Disk { dir }
     }
 
-    /// Writes one entry of a table (a directory of JSON files).
+    /// Writes one entry of a table (a directory of JSON files), owner-readable only (a
+    /// cluster's record holds its Kubernetes token).
     pub fn put<T: Serialize>(&self, table: &str, key: &str, value: &T) -> Result<(), CloudError> {
         let Some(dir) = &self.dir else { return Ok(()) };
         let path = dir.join(table).join(format!("{}.json", file_key(key)));
-        write_json(&path, value, false)
+        write_json(&path, value, true)
     }
 
     /// Removes one entry of a table (absent is fine).

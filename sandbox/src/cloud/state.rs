@@ -136,7 +136,7 @@ impl State {
     }
 
     pub fn save_bindings(&self) -> Result<(), CloudError> {
-        self.disk.put_file(BINDINGS, &self.bindings, false)
+        self.disk.put_file(BINDINGS, &self.bindings, true)
     }
 
     /// The operation an earlier call with this idempotency key started, as it is now.

@@ -342,6 +342,7 @@ pub const KAFKA_CLUSTER: TypeSpec = TypeSpec {
         "deletionProtection",
         "maintenanceWindow",
         "networkId",
+        "subnetIds",
     ],
     immutable: &[
         "config.assignPublicIp",

@@ -1,13 +1,14 @@
-//! What Managed Kafka and Managed PostgreSQL clusters share (reference §3.7, §3.8): the
-//! versioned settings keys (`kafkaConfig_3`, `postgresqlConfig_16`), the hosts list and the
-//! status that says a cluster is usable.
+//! What Managed Kafka and Managed PostgreSQL share (reference §3.7, §3.8): the versioned
+//! settings keys (`kafkaConfig_3`, `postgresqlConfig_16`), resources in GB, the hosts list, the
+//! status that says a cluster is usable, and the rules of children keyed `<cluster id>:<name>`.
 
-use super::rest::list_all;
+use super::rest::{list_all, split_child_id};
 use super::{Cx, Kind, Readiness};
 use crate::client::{Request, Service};
-use crate::convert::text;
-use mlstack_provider_api::ProviderError;
-use serde_json::Value as Json;
+use crate::convert::{bytes_to_gb, gb_to_bytes, text, Obj};
+use crate::diff::keys;
+use mlstack_provider_api::{ProviderError, Value};
+use serde_json::{json, Value as Json};
 
 /// The versioned key of a settings message: `kafkaConfig` + `3.6` → `kafkaConfig_3`,
 /// `2.8` → `kafkaConfig_2_8`; `postgresqlConfig` + `16` → `postgresqlConfig_16`.
@@ -53,6 +54,74 @@ pub fn readiness(api: &Json) -> Readiness {
         )),
         _ => Readiness::Waiting(format!("status {status}")),
     }
+}
+
+/// `{resource_preset_id, disk_size (GB), disk_type_id}` ⇄ `{resourcePresetId, diskSize, diskTypeId}`.
+pub fn resources_attrs(r: Option<&Json>) -> Json {
+    let Some(r) = r else { return Json::Null };
+    Obj::new()
+        .copy("resource_preset_id", r, "resourcePresetId")
+        .set("disk_size", bytes_to_gb(r.get("diskSize")))
+        .copy("disk_type_id", r, "diskTypeId")
+        .build()
+}
+
+/// The stack's `resources` for the wire.
+pub fn resources_body(r: Option<&Json>) -> Json {
+    let Some(r) = r else { return Json::Null };
+    Obj::new()
+        .copy("resourcePresetId", r, "resource_preset_id")
+        .set(
+            "diskSize",
+            r.get("disk_size").map(gb_to_bytes).unwrap_or(Json::Null),
+        )
+        .copy("diskTypeId", r, "disk_type_id")
+        .build()
+}
+
+/// An empty settings object as absent (never sent, never read back).
+pub fn non_empty(v: Json) -> Json {
+    match &v {
+        Json::Object(m) if m.is_empty() => Json::Null,
+        _ => v,
+    }
+}
+
+/// Children (`id` = `<cluster id>:<name>`) share these plan-time rules.
+pub fn derive_child_id(planned: &mut Value) {
+    let known = |k: &str| planned.get(k).and_then(Value::as_str).map(str::to_string);
+    let id = match (known("cluster_id"), known("name")) {
+        (Some(c), Some(n)) => Value::from(format!("{c}:{n}")),
+        _ => Value::Unknown,
+    };
+    planned.set_path(&keys("id"), id);
+}
+
+/// A child can be looked up once its cluster and name are known.
+pub fn child_lookup_possible(d: &Value) -> bool {
+    ["name", "cluster_id"]
+        .iter()
+        .all(|k| d.get(k).is_some_and(|v| v.as_str().is_some()))
+}
+
+/// The attributes behind a child's import id `<cluster id>:<name>`.
+pub fn child_import(id: &str) -> Result<Json, String> {
+    let (c, n) = split_child_id(id)?;
+    Ok(json!({"id": id, "cluster_id": c, "name": n}))
+}
+
+/// Sorts the list at `key` by the string fields `by`, so order never reads as a change.
+pub fn sort_list(attrs: &mut Value, key: &str, by: &[&str]) {
+    let Some(Value::List(mut l)) = attrs.get(key).map(Value::unmarked).cloned() else {
+        return;
+    };
+    let sort_key = |v: &Value| -> Vec<String> {
+        by.iter()
+            .map(|k| v.get(k).and_then(Value::as_str).unwrap_or("").to_string())
+            .collect()
+    };
+    l.sort_by_key(sort_key);
+    attrs.set_path(&keys(key), Value::List(l));
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@ mod iam;
 mod k8s;
 mod k8s_nodes;
 mod kafka;
+mod kafka_children;
 mod maintenance;
 mod mdb;
 mod postgresql;
+mod postgresql_children;
 pub mod rest;
 mod storage;
 mod vpc;
@@ -145,11 +147,11 @@ pub fn kind(type_name: &str) -> Option<&'static dyn Kind> {
         "yandex_kubernetes_cluster" => &k8s::Cluster,
         "yandex_kubernetes_node_group" => &k8s_nodes::NodeGroup,
         "yandex_mdb_kafka_cluster" => &kafka::Cluster,
-        "yandex_mdb_kafka_topic" => &kafka::Topic,
-        "yandex_mdb_kafka_user" => &kafka::User,
+        "yandex_mdb_kafka_topic" => &kafka_children::Topic,
+        "yandex_mdb_kafka_user" => &kafka_children::User,
         "yandex_mdb_postgresql_cluster" => &postgresql::Cluster,
-        "yandex_mdb_postgresql_database" => &postgresql::Database,
-        "yandex_mdb_postgresql_user" => &postgresql::User,
+        "yandex_mdb_postgresql_database" => &postgresql_children::Database,
+        "yandex_mdb_postgresql_user" => &postgresql_children::User,
         "yandex_storage_bucket" => &storage::Bucket,
         _ => return None,
     };

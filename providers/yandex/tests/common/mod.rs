@@ -29,9 +29,12 @@ pub fn secret_password(j: serde_json::Value) -> Value {
 pub const FOLDER: &str = "b1gtestfolder0000001";
 
 pub struct Rig {
-    pub cloud: CloudHandle,
+    /// The sandbox cloud; `None` against the real cloud (acceptance tests).
+    pub sandbox: Option<CloudHandle>,
     pub p: YandexProvider,
     pub config: Value,
+    /// How long wait-ready may take.
+    pub ready: Duration,
 }
 
 pub fn quick() -> CloudConfig {
@@ -57,7 +60,26 @@ impl Rig {
             "folder_id": FOLDER,
             "zone": "ru-central1-a",
         }));
-        Rig { cloud, p, config }
+        Rig {
+            sandbox: Some(cloud),
+            p,
+            config,
+            ready: Duration::from_secs(60),
+        }
+    }
+
+    /// A rig for the real cloud: the provider reads credentials from the environment.
+    pub fn real(folder_id: &str, zone: &str) -> Rig {
+        Rig {
+            sandbox: None,
+            p: YandexProvider::new(),
+            config: v(serde_json::json!({"folder_id": folder_id, "zone": zone})),
+            ready: Duration::from_secs(3600),
+        }
+    }
+
+    pub fn cloud(&self) -> &CloudHandle {
+        self.sandbox.as_ref().expect("a sandbox rig")
     }
 
     pub fn rr<'a>(&'a self, address: &'a str, type_name: &'a str) -> ResourceRef<'a> {
@@ -69,7 +91,7 @@ impl Rig {
     }
 
     pub fn count(&self, kind: &str) -> usize {
-        self.cloud.status().counts.get(kind).copied().unwrap_or(0)
+        self.cloud().status().counts.get(kind).copied().unwrap_or(0)
     }
 
     /// Refresh then plan, as the engine does; (live, plan).
@@ -118,7 +140,7 @@ impl Rig {
             .await
             .unwrap_or_else(|e| panic!("{addr}: apply failed: {e}"));
         self.p
-            .wait_ready(self.rr(addr, t), &state, Duration::from_secs(60))
+            .wait_ready(self.rr(addr, t), &state, self.ready)
             .await
             .unwrap_or_else(|e| panic!("{addr}: not ready: {e}"));
         state
@@ -141,7 +163,41 @@ impl Rig {
             "{addr}: no id in {state}"
         );
         self.assert_noop(addr, t, desired, &state).await;
+        self.assert_adoptable(addr, t, desired, &state).await;
         state
+    }
+
+    /// Had the create not been recorded, the next plan would find it by name and adopt it
+    /// with no change to make.
+    pub async fn assert_adoptable(&self, addr: &str, t: &str, desired: &Value, state: &Value) {
+        let (_, plan) = self.plan(addr, t, desired, None).await;
+        let adopted = plan
+            .adopted
+            .unwrap_or_else(|| panic!("{addr}: not found by name"));
+        assert_eq!(
+            adopted.get("id").and_then(Value::as_str),
+            state.get("id").and_then(Value::as_str),
+            "{addr}: adopted another object"
+        );
+        assert!(
+            plan.requires_replace.is_empty(),
+            "{addr}: {:?}",
+            plan.requires_replace
+        );
+        // A password is set again (the lost apply may have set another); nothing else changes.
+        let mut planned = plan.planned.clone();
+        if adopted.get("password").is_none() {
+            assert!(
+                planned.remove_path(&mlstack_provider_api::parse_path("password"))
+                    == desired.get("password").is_some()
+            );
+        }
+        assert!(
+            planned.same_data(&adopted),
+            "{addr}: adoption plans a change\nplanned: {}\nadopted: {}",
+            planned.to_json_unmarked(),
+            adopted.to_json_unmarked()
+        );
     }
 
     /// The plan against live is exactly live: no change, no replacement.
