@@ -55,11 +55,6 @@ pub struct YandexProvider {
     sessions: Mutex<BTreeMap<String, Arc<Session>>>,
 }
 
-/// The provider reading its settings from provider blocks and the environment, as a value:
-/// lets `Arc::new(YandexProvider)` keep compiling. Prefer [`YandexProvider::new`].
-#[allow(non_upper_case_globals, clippy::declare_interior_mutable_const)]
-pub const YandexProvider: YandexProvider = YandexProvider::unconfigured();
-
 impl Default for YandexProvider {
     fn default() -> Self {
         Self::new()
