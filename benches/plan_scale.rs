@@ -70,10 +70,13 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let sizes = if sizes.is_empty() {
-        vec![1_000, 5_000, 10_000]
-    } else {
-        sizes
+    // Under `cargo test --all-targets` (no `--bench`), a small smoke run keeps the benchmark
+    // from rotting without spending minutes of a debug build.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let sizes = match (sizes.is_empty(), benching) {
+        (false, _) => sizes,
+        (true, true) => vec![1_000, 5_000, 10_000],
+        (true, false) => vec![200],
     };
     let root = std::env::temp_dir().join(format!("mlstack-bench-{}", std::process::id()));
     println!("binary: {}", bin.display());

@@ -32,7 +32,7 @@ impl Registry {
         r.add(Arc::new(
             mlstack_provider_kubernetes::KubernetesProvider::new(),
         ));
-        r.add(Arc::new(mlstack_provider_yandex::YandexProvider));
+        r.add(Arc::new(mlstack_provider_yandex::YandexProvider::new()));
         r.add(Arc::new(crate::builtin::MonitoringProvider));
         r
     }

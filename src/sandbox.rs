@@ -1,7 +1,9 @@
 //! The sandbox as a background process of its own: `up` starts `mlstack sandbox serve` detached
 //! (new session, stdio closed) so it never holds a CI pipe open; the running server records its
 //! endpoints in `.mlstack/sandbox/sandbox.json` (0600: it holds the token) and removes the file
-//! when it stops. Its objects live under `.mlstack/sandbox/kube/`.
+//! when it stops. The standalone Kubernetes API keeps its objects under `.mlstack/sandbox/kube/`,
+//! the cloud emulator everything it holds (its clusters' Kubernetes APIs included) under
+//! `.mlstack/sandbox/cloud/`.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -13,6 +15,18 @@ pub struct Running {
     pub pid: u32,
     pub started: String,
     pub kubernetes: Endpoint,
+    /// The emulated Yandex Cloud API (absent in files written before it existed).
+    #[serde(default)]
+    pub cloud: Option<CloudEndpoint>,
+}
+
+/// How to reach the emulated cloud: every service's paths on one endpoint, trusting `ca_pem`,
+/// authenticating with an OAuth token exchanged for IAM tokens as in the real cloud.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CloudEndpoint {
+    pub endpoint: String,
+    pub ca_pem: String,
+    pub oauth_token: String,
 }
 
 /// How to reach one emulated API.
@@ -21,6 +35,11 @@ pub struct Endpoint {
     pub endpoint: String,
     pub ca_pem: String,
     pub token: String,
+    /// A client certificate and key (PEM) the API accepts instead of the token.
+    #[serde(default)]
+    pub client_cert_pem: String,
+    #[serde(default)]
+    pub client_key_pem: String,
 }
 
 impl Running {
@@ -28,6 +47,61 @@ impl Running {
     pub fn kubeconfig(&self) -> String {
         let k = &self.kubernetes;
         mlstack_sandbox::kubeconfig_for(&k.endpoint, &k.ca_pem, &k.token)
+    }
+
+    /// A kubeconfig that authenticates with the sandbox's client certificate instead.
+    pub fn kubeconfig_with_client_cert(&self) -> Option<String> {
+        let k = &self.kubernetes;
+        (!k.client_cert_pem.is_empty()).then(|| {
+            mlstack_sandbox::kubeconfig_with_client_cert(
+                &k.endpoint,
+                &k.ca_pem,
+                &k.client_cert_pem,
+                &k.client_key_pem,
+            )
+        })
+    }
+
+    /// What the cloud holds, asked of the running emulator (its status page).
+    pub fn cloud_status(&self) -> Result<mlstack_sandbox::CloudStatus, String> {
+        let Some(c) = &self.cloud else {
+            return Ok(mlstack_sandbox::CloudStatus {
+                clusters: Vec::new(),
+                counts: Default::default(),
+            });
+        };
+        let ca = reqwest::Certificate::from_pem(c.ca_pem.as_bytes())
+            .map_err(|e| format!("the sandbox cloud's CA: {e}"))?;
+        let client = reqwest::Client::builder()
+            .add_root_certificate(ca)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("cannot build an HTTPS client: {e}"))?;
+        let url = format!("{}/sandbox/v1/status", c.endpoint.trim_end_matches('/'));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        rt.block_on(async {
+            let resp = client
+                .get(&url)
+                .bearer_auth(&c.oauth_token)
+                .send()
+                .await
+                .map_err(|e| format!("cannot reach the sandbox cloud at {url}: {e}"))?;
+            if !resp.status().is_success() {
+                return Err(format!(
+                    "the sandbox cloud answered {} at {url}",
+                    resp.status()
+                ));
+            }
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| format!("cannot read the sandbox cloud's status: {e}"))?;
+            serde_json::from_slice::<mlstack_sandbox::CloudStatus>(&body)
+                .map_err(|e| format!("the sandbox cloud's status is not what mlstack expects: {e}"))
+        })
     }
 }
 
@@ -75,10 +149,15 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
 }
 
 /// Runs the sandbox in this process until SIGTERM or SIGINT.
-pub fn serve(dir: &Path, mut config: mlstack_sandbox::SandboxConfig) -> Result<(), String> {
+pub fn serve(
+    dir: &Path,
+    mut config: mlstack_sandbox::SandboxConfig,
+    mut cloud_config: mlstack_sandbox::CloudConfig,
+) -> Result<(), String> {
     crate::state::create_private_dir(dir)
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     config.data_dir = Some(dir.join("kube"));
+    cloud_config.data_dir = Some(dir.join("cloud"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -88,6 +167,9 @@ pub fn serve(dir: &Path, mut config: mlstack_sandbox::SandboxConfig) -> Result<(
         let handle = mlstack_sandbox::KubeApi::start(config)
             .await
             .map_err(|e| format!("cannot start the sandbox Kubernetes API: {e}"))?;
+        let cloud = mlstack_sandbox::Cloud::start(cloud_config)
+            .await
+            .map_err(|e| format!("cannot start the sandbox cloud API: {e}"))?;
         let me = Running {
             pid: std::process::id(),
             started: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -95,7 +177,14 @@ pub fn serve(dir: &Path, mut config: mlstack_sandbox::SandboxConfig) -> Result<(
                 endpoint: handle.endpoint.clone(),
                 ca_pem: handle.ca_pem.clone(),
                 token: handle.token.clone(),
+                client_cert_pem: handle.client_cert_pem.clone(),
+                client_key_pem: handle.client_key_pem.clone(),
             },
+            cloud: Some(CloudEndpoint {
+                endpoint: cloud.endpoint.clone(),
+                ca_pem: cloud.ca_pem.clone(),
+                oauth_token: cloud.oauth_token.clone(),
+            }),
         };
         let text = serde_json::to_string_pretty(&me).map_err(|e| e.to_string())?;
         write_private(&runtime_file(dir), &text)?;
@@ -105,6 +194,7 @@ pub fn serve(dir: &Path, mut config: mlstack_sandbox::SandboxConfig) -> Result<(
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
         }
+        cloud.shutdown().await;
         handle.shutdown().await;
         let _ = std::fs::remove_file(runtime_file(dir));
         Ok(())

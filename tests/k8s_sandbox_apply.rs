@@ -278,3 +278,44 @@ fn an_immutable_field_change_plans_a_replacement_naming_it() {
     let r = w.run(&["destroy", "stack.yaml", "--sandbox", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+#[test]
+fn a_client_certificate_kubeconfig_works_for_kubectl_and_mlstack() {
+    let w = Work::new();
+    let _down = Down(&w);
+    up(&w, &[]);
+    let kc = w.run(&["sandbox", "kubeconfig", "--client-cert"]);
+    assert_eq!(kc.code, 0, "{kc:?}");
+    assert!(kc.stdout.contains("client-certificate-data"));
+    assert!(!kc.stdout.contains("token:"));
+    w.write("kc", &kc.stdout);
+    if tool("kubectl").is_some() {
+        let (ok, out) = kubectl(&w, &["get", "namespace", "kube-system", "-o", "name"]);
+        assert!(ok, "{out}");
+    }
+    // Without --sandbox: the provider block names the kubeconfig, as for kind or k3s.
+    w.write(
+        "stack.yaml",
+        r#"
+stack: { name: client-cert }
+providers:
+  kubernetes: { kubeconfig: kc }
+resources:
+  config:
+    type: kubernetes_manifests
+    properties:
+      manifests:
+        - apiVersion: v1
+          kind: ConfigMap
+          metadata: { name: from-cert, namespace: default }
+          data: { a: "1" }
+"#,
+    );
+    let r = w.run(&["apply", "stack.yaml", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = w.run(&["plan", "stack.yaml", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.all().contains("PRIVATE KEY"), "{r:?}");
+    let r = w.run(&["destroy", "stack.yaml", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}

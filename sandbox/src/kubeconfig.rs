@@ -41,6 +41,23 @@ pub fn kubeconfig_for(endpoint: &str, ca_pem: &str, token: &str) -> String {
     )
 }
 
+/// A kubeconfig that authenticates with a client certificate instead of a token (as kind,
+/// k3s and minikube write them). It contains the private key: keep it out of logs.
+pub fn kubeconfig_with_client_cert(
+    endpoint: &str,
+    ca_pem: &str,
+    cert_pem: &str,
+    key_pem: &str,
+) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: mlstack-sandbox\n  cluster:\n    server: {}\n    certificate-authority-data: {}\nusers:\n- name: mlstack-sandbox-admin\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\ncontexts:\n- name: mlstack-sandbox\n  context:\n    cluster: mlstack-sandbox\n    user: mlstack-sandbox-admin\n    namespace: default\ncurrent-context: mlstack-sandbox\n",
+        endpoint,
+        base64(ca_pem.as_bytes()),
+        base64(cert_pem.as_bytes()),
+        base64(key_pem.as_bytes())
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::base64;

@@ -1,5 +1,7 @@
-//! mlstack's sandbox Kubernetes API: an honest emulator of the Kubernetes API server on
-//! loopback (TLS with a generated CA, bearer token), with discovery, a generic object store
+//! mlstack's sandbox: an emulated Yandex Cloud REST API ([`Cloud`], whose Managed
+//! Kubernetes clusters each run a [`KubeApi`]) and the sandbox Kubernetes API, an honest
+//! emulator of the Kubernetes API server on loopback (TLS with a CA kept in the data
+//! directory, bearer token), with discovery, a generic object store
 //! for the built-in kinds mlstack uses and for CRD-registered types, CRUD with label
 //! selectors, merge/JSON/strategic patches, server-side apply with `managedFields`
 //! ownership, `dryRun=All`, the status subresource, defaulting, persistence, simulated
@@ -13,14 +15,17 @@
 mod api;
 mod apply;
 mod catalog;
+mod cloud;
 mod config;
 mod controllers;
 mod defaults;
 mod discovery;
 mod error;
 mod fields;
+mod files;
 mod immutable;
 mod kubeconfig;
+mod listen;
 mod managed;
 mod meta;
 mod patch;
@@ -33,6 +38,7 @@ mod tls;
 mod write;
 mod yaml;
 
-pub use config::{Faults, SandboxConfig};
-pub use kubeconfig::{kubeconfig, kubeconfig_for};
+pub use cloud::{Cloud, CloudConfig, CloudHandle, CloudStatus, ClusterStatus};
+pub use config::{Faults, SandboxConfig, TokenCheck};
+pub use kubeconfig::{kubeconfig, kubeconfig_for, kubeconfig_with_client_cert};
 pub use server::{Handle, KubeApi, StartError};

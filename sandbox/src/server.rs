@@ -2,7 +2,7 @@
 //! each request to the synchronous [`Api`] under a lock.
 
 use crate::api::{Api, Request};
-use crate::config::{Faults, SandboxConfig};
+use crate::config::{Fault, Faults, SandboxConfig, TokenCheck};
 use crate::controllers;
 use crate::error::ApiError;
 use crate::router::{route, Route};
@@ -32,6 +32,10 @@ pub struct Handle {
     pub ca_pem: String,
     /// The bearer token; a secret — keep it out of logs.
     pub token: String,
+    /// A client certificate (PEM) signed by the CA: an alternative to the token.
+    pub client_cert_pem: String,
+    /// Its private key (PEM); a secret.
+    pub client_key_pem: String,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -49,18 +53,19 @@ impl std::fmt::Debug for Handle {
 struct Shared {
     api: Mutex<Api>,
     token: String,
+    also_accept: Option<TokenCheck>,
     ready_delay: Duration,
     latency: Mutex<Duration>,
     faults: Mutex<Faults>,
 }
 
-/// Why the server could not start.
+/// Why an emulator (the Kubernetes API or the cloud) could not start.
 #[derive(Debug)]
 pub struct StartError(pub String);
 
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "cannot start the sandbox Kubernetes API: {}", self.0)
+        f.write_str(&self.0)
     }
 }
 
@@ -89,10 +94,10 @@ impl KubeApi {
     /// Loads the store, generates TLS material and listens on 127.0.0.1.
     pub async fn start(config: SandboxConfig) -> Result<Handle, StartError> {
         let store = Store::open(config.data_dir.clone()).map_err(StartError)?;
-        let tls = crate::tls::generate().map_err(StartError)?;
-        let listener = TcpListener::bind(("127.0.0.1", config.port))
+        let tls = crate::tls::load_or_generate(config.data_dir.as_deref()).map_err(StartError)?;
+        let listener = crate::listen::listen(config.port, config.data_dir.as_deref())
             .await
-            .map_err(|e| StartError(format!("cannot listen on loopback: {e}")))?;
+            .map_err(StartError)?;
         let addr = listener
             .local_addr()
             .map_err(|e| StartError(e.to_string()))?;
@@ -107,16 +112,23 @@ impl KubeApi {
         let shared = Arc::new(Shared {
             api: Mutex::new(api),
             token: token.clone(),
+            also_accept: config.also_accept.clone(),
             ready_delay: config.ready_delay,
             latency: Mutex::new(config.latency),
             faults: Mutex::new(config.faults.clone()),
         });
         let (stop, stopped) = watch::channel(false);
         let acceptor = TlsAcceptor::from(tls.config);
-        let task = tokio::spawn(accept_loop(listener, acceptor, shared.clone(), stopped));
+        let handler = {
+            let shared = shared.clone();
+            move |req| serve(shared.clone(), req)
+        };
+        let task = tokio::spawn(accept_loop(listener, acceptor, handler, stopped));
         Ok(Handle {
             endpoint: format!("https://{addr}"),
             ca_pem: tls.ca_pem,
+            client_cert_pem: tls.client_cert_pem,
+            client_key_pem: tls.client_key_pem,
             token,
             shared,
             stop,
@@ -155,12 +167,16 @@ impl Drop for Handle {
     }
 }
 
-async fn accept_loop(
+/// Accepts TLS connections until `stopped` and serves each with `handler` (HTTP/1.1).
+pub(crate) async fn accept_loop<H, F>(
     listener: TcpListener,
     acceptor: TlsAcceptor,
-    shared: Arc<Shared>,
+    handler: H,
     mut stopped: watch::Receiver<bool>,
-) {
+) where
+    H: Fn(hyper::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = Result<hyper::Response<Full<Bytes>>, Dropped>> + Send + 'static,
+{
     loop {
         let (tcp, _) = tokio::select! {
             r = listener.accept() => match r {
@@ -170,13 +186,24 @@ async fn accept_loop(
             _ = stopped.changed() => return,
         };
         let acceptor = acceptor.clone();
-        let shared = shared.clone();
+        let handler = handler.clone();
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
             };
-            let svc = service_fn(move |req| serve(shared.clone(), req));
+            // rustls verified the chain of any certificate the client presented.
+            let certified = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .is_some_and(|c| !c.is_empty());
+            let svc = service_fn(|mut req: hyper::Request<Incoming>| {
+                if certified {
+                    req.extensions_mut().insert(ClientCertificate);
+                }
+                handler(req)
+            });
             let conn =
                 hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), svc);
             tokio::select! {
@@ -187,9 +214,13 @@ async fn accept_loop(
     }
 }
 
+/// Marks a request whose connection presented a client certificate signed by our CA.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientCertificate;
+
 /// Returned by the service to make hyper drop the connection (an injected fault).
 #[derive(Debug)]
-struct Dropped;
+pub(crate) struct Dropped;
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -208,12 +239,17 @@ async fn serve(
     if routed == Route::Health {
         return Ok(respond(200, &serde_json::json!("ok"), None));
     }
-    let authorized = req
-        .headers()
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| constant_time_eq(t.trim().as_bytes(), shared.token.as_bytes()));
+    let authorized = req.extensions().get::<ClientCertificate>().is_some()
+        || req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| {
+                let t = t.trim();
+                constant_time_eq(t.as_bytes(), shared.token.as_bytes())
+                    || shared.also_accept.as_ref().is_some_and(|c| c.accepts(t))
+            });
     if !authorized {
         let e = ApiError::new(401, "Unauthorized", "Unauthorized");
         return Ok(respond(401, &e.to_status(), None));
@@ -224,24 +260,20 @@ async fn serve(
     }
     if matches!(routed, Route::Resource(_)) {
         let faults = shared.faults.lock().map(|f| f.clone()).unwrap_or_default();
-        if faults.drop_rate > 0.0 && fastrand::f64() < faults.drop_rate {
-            return Err(Dropped);
-        }
-        if faults.error_rate > 0.0 && fastrand::f64() < faults.error_rate {
-            let code = if faults.error_codes.is_empty() {
-                500
-            } else {
-                faults.error_codes[fastrand::usize(..faults.error_codes.len())]
-            };
-            let reason = match code {
-                429 => "TooManyRequests",
-                409 => "Conflict",
-                503 => "ServiceUnavailable",
-                _ => "InternalError",
-            };
-            let e = ApiError::new(code, reason, format!("injected fault ({code})"));
-            let retry = (code == 429).then_some("1");
-            return Ok(respond(code, &e.to_status(), retry));
+        match faults.roll() {
+            None => {}
+            Some(Fault::Drop) => return Err(Dropped),
+            Some(Fault::Error(code)) => {
+                let reason = match code {
+                    429 => "TooManyRequests",
+                    409 => "Conflict",
+                    503 => "ServiceUnavailable",
+                    _ => "InternalError",
+                };
+                let e = ApiError::new(code, reason, format!("injected fault ({code})"));
+                let retry = (code == 429).then_some("1");
+                return Ok(respond(code, &e.to_status(), retry));
+            }
         }
     }
     let query = parse_query(req.uri().query().unwrap_or(""));
@@ -296,7 +328,7 @@ async fn serve(
     Ok(respond(resp.code, &resp.body, None))
 }
 
-fn respond(
+pub(crate) fn respond(
     code: u16,
     body: &serde_json::Value,
     retry_after: Option<&str>,
@@ -312,7 +344,7 @@ fn respond(
         .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

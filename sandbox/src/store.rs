@@ -2,6 +2,7 @@
 //! share storage — with a global resourceVersion counter and optional persistence:
 //! one JSON file per object under `data_dir/objects/`, written atomically (temp + rename).
 
+use crate::files::write_atomic;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -178,14 +179,4 @@ fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut out: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     out.sort();
     Ok(out)
-}
-
-/// Writes via a temporary file and a rename, so a crash never leaves half an object.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let parent = path.parent().ok_or("no parent directory")?;
-    std::fs::create_dir_all(parent)
-        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot rename {}: {e}", path.display()))
 }

@@ -359,10 +359,14 @@ async fn persistence_controllers_and_faults() {
         ready["status"]["observedGeneration"], 1,
         "never became ready"
     );
+    let (ca, endpoint) = (h.ca_pem.clone(), h.endpoint.clone());
     h.shutdown().await;
 
-    // A restart keeps the objects.
+    // A restart keeps the objects, the CA and (when free) the port, so saved kubeconfigs
+    // stay valid.
     let h = KubeApi::start(config).await.unwrap();
+    assert_eq!(h.ca_pem, ca);
+    assert_eq!(h.endpoint, endpoint);
     let c = Client::new(&h);
     let (code, d) = c.get(&web).await;
     assert_eq!(code, 200, "{d}");
@@ -383,6 +387,23 @@ async fn persistence_controllers_and_faults() {
     assert_eq!(c.get("/version").await.0, 200, "discovery is spared");
     h.set_faults(Faults::default());
     assert_eq!(c.get(&web).await.0, 200);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_token_check() {
+    let config = SandboxConfig {
+        also_accept: Some(mlstack_sandbox::TokenCheck::new(|t| t == "t1.issued")),
+        ..SandboxConfig::default()
+    };
+    let h = KubeApi::start(config).await.unwrap();
+    assert!(!format!("{h:?}").contains(&h.token));
+    let mut c = Client::new(&h);
+    assert_eq!(c.get("/api/v1/namespaces").await.0, 200);
+    c.token = Some("t1.issued".into());
+    assert_eq!(c.get("/api/v1/namespaces").await.0, 200);
+    c.token = Some("t1.other".into());
+    assert_eq!(c.get("/api/v1/namespaces").await.0, 401);
     h.shutdown().await;
 }
 

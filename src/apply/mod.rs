@@ -124,7 +124,23 @@ pub async fn apply(
     let state_cell = RefCell::new(std::mem::take(state));
     let report = RefCell::new(ApplyReport::default());
     let dirty = std::cell::Cell::new(false);
-    let data_values: RefCell<BTreeMap<String, Value>> = RefCell::new(BTreeMap::new());
+    // Data sources that configure providers, read up front from state: deletes and updates of
+    // objects in a cluster need its token, which state keeps redacted.
+    let provider_data: BTreeMap<String, Value> = {
+        let recorded: BTreeMap<String, Value> = state_cell
+            .borrow()
+            .resources
+            .iter()
+            .map(|r| (r.address.clone(), r.value()))
+            .collect();
+        let get = |a: &str| recorded.get(a).cloned();
+        crate::plan::read_provider_data(stack, registry, &get)
+            .await
+            .into_iter()
+            .map(|(a, v)| (a.to_string(), v))
+            .collect()
+    };
+    let data_values: RefCell<BTreeMap<String, Value>> = RefCell::new(provider_data);
     let started_at: RefCell<BTreeMap<usize, Instant>> = RefCell::new(BTreeMap::new());
 
     let mut tick = |running: &[(usize, Instant)]| {
@@ -165,8 +181,12 @@ pub async fn apply(
                     .resource(&c.address)
                     .and_then(|d| stack.providers.get(&d.provider))
                 {
+                    // Data sources from memory: their secrets (a cluster token) are
+                    // redacted in state.
                     for r in p.config.references() {
-                        if let Some(rs) = st.resource(&r.address) {
+                        if let Some(v) = data.get(&r.address) {
+                            m.insert(r.address.clone(), v.clone());
+                        } else if let Some(rs) = st.resource(&r.address) {
                             m.insert(r.address.clone(), rs.value());
                         }
                     }

@@ -65,6 +65,9 @@ pub enum SandboxCommand {
         /// A cluster created in the sandbox cloud (default: the most recent, or the standalone API).
         #[arg(long)]
         cluster: Option<String>,
+        /// The standalone API, authenticating with a client certificate instead of a token.
+        #[arg(long, conflicts_with = "cluster")]
+        client_cert: bool,
     },
     /// Run the sandbox in the foreground (what `up` starts detached).
     #[command(hide = true)]
@@ -76,6 +79,9 @@ pub struct SandboxUpArgs {
     /// How long simulated controllers take to report workloads ready.
     #[arg(long, default_value = "200ms", value_parser = parse_duration)]
     pub ready_delay: std::time::Duration,
+    /// How long the cloud's create, update and delete operations run.
+    #[arg(long, default_value = "300ms", value_parser = parse_duration)]
+    pub operation_delay: std::time::Duration,
     /// Added to every request.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub latency: std::time::Duration,

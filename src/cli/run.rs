@@ -37,11 +37,32 @@ impl From<crate::plan::PlanError> for CliError {
 /// resource), which then lives in the sandbox cloud.
 pub fn registry(flags: &PlanFlags, stack: &Stack) -> Result<Registry, CliError> {
     let mut r = Registry::builtin();
-    let mut kubernetes = if flags.sandbox && !cluster_from_stack(stack) {
-        Some(sandbox_kubernetes()?)
-    } else {
-        None
-    };
+    let mut kubernetes = None;
+    if flags.sandbox {
+        let running = running_sandbox()?;
+        match &running.cloud {
+            Some(c) => r.add(Arc::new(mlstack_provider_yandex::YandexProvider::sandbox(
+                &c.endpoint,
+                &c.ca_pem,
+                &c.oauth_token,
+            ))),
+            // Never let a --sandbox run reach the real cloud.
+            None if stack.providers.values().any(|p| p.type_name == "yandex") => {
+                return Err(CliError::Message(
+                    "the running sandbox has no cloud API (an older mlstack started it): run `mlstack sandbox down` and try again".into(),
+                ))
+            }
+            None => {}
+        }
+        if !cluster_from_stack(stack) {
+            let k = &running.kubernetes;
+            kubernetes = Some(
+                mlstack_provider_kubernetes::KubernetesProvider::with_connection(
+                    mlstack_provider_kubernetes::Conn::new(&k.endpoint, &k.ca_pem, &k.token),
+                ),
+            );
+        }
+    }
     if flags.no_force_conflicts {
         kubernetes = Some(kubernetes.unwrap_or_default().without_force_conflicts());
     }
@@ -60,25 +81,17 @@ fn cluster_from_stack(stack: &Stack) -> bool {
     })
 }
 
-/// The kubernetes provider pointed at the running sandbox of the working directory.
-fn sandbox_kubernetes() -> Result<mlstack_provider_kubernetes::KubernetesProvider, CliError> {
+/// The sandbox of the working directory, started when it is not running.
+fn running_sandbox() -> Result<crate::sandbox::Running, CliError> {
     let cwd = std::env::current_dir()
         .map_err(|e| CliError::Message(format!("cannot read the working directory: {e}")))?;
     let dir = crate::sandbox::dir(&cwd);
-    let running = match crate::sandbox::running(&dir) {
-        Some(r) => r,
-        None => {
-            crate::sandbox::start_detached(&dir, &[])
-                .map_err(|e| CliError::Message(format!("cannot start the sandbox: {e}")))?
-                .0
-        }
-    };
-    let k = &running.kubernetes;
-    Ok(
-        mlstack_provider_kubernetes::KubernetesProvider::with_connection(
-            mlstack_provider_kubernetes::Conn::new(&k.endpoint, &k.ca_pem, &k.token),
-        ),
-    )
+    match crate::sandbox::running(&dir) {
+        Some(r) => Ok(r),
+        None => Ok(crate::sandbox::start_detached(&dir, &[])
+            .map_err(|e| CliError::Message(format!("cannot start the sandbox: {e}")))?
+            .0),
+    }
 }
 
 /// Opens a session for `operation`, locking unless `--lock=false`.

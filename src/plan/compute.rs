@@ -143,11 +143,16 @@ pub async fn compute(
     };
 
     // 1. Refresh every recorded resource in scope, in parallel.
-    let prior_values: BTreeMap<&str, Value> = state
+    let mut prior_values: BTreeMap<&str, Value> = state
         .resources
         .iter()
         .map(|r| (r.address.as_str(), r.value()))
         .collect();
+    let provider_data = {
+        let get = |a: &str| prior_values.get(a).cloned();
+        read_provider_data(stack, registry, &get).await
+    };
+    prior_values.extend(provider_data);
     let refresh_list: Vec<&ResourceState> = state
         .resources
         .iter()
@@ -492,6 +497,50 @@ fn change_of(
         notes: Vec::new(),
         dependencies: r.dependencies.clone(),
     }
+}
+
+/// Data sources that configure a provider (a cluster's token) are read before refresh: state
+/// keeps their secrets redacted, and refresh needs the real values to connect. One that cannot
+/// be read yet (its inputs unknown, or an error) keeps what state recorded; the plan reads it
+/// again in its turn and reports any error there.
+pub async fn read_provider_data<'a>(
+    stack: &'a Stack,
+    registry: &Registry,
+    get: &dyn Fn(&str) -> Option<Value>,
+) -> Vec<(&'a str, Value)> {
+    let mut out = Vec::new();
+    let mut wanted: Vec<&'a str> = stack
+        .providers
+        .values()
+        .flat_map(|p| p.config.references())
+        .map(|r| r.address.as_str())
+        .filter(|a| stack.resource(a).is_some_and(|d| d.mode == Mode::Data))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for address in wanted {
+        let Some(decl) = stack.resource(address) else {
+            continue;
+        };
+        let Some(provider) = registry.get(provider_type(stack, &decl.provider)) else {
+            continue;
+        };
+        let properties = decl.properties.eval(&|r| lookup(get, r));
+        let config = provider_config(stack, &decl.provider, get);
+        if properties.contains_unknown() || config.contains_unknown() {
+            continue;
+        }
+        let rref = ResourceRef {
+            address: &decl.address,
+            type_name: &decl.type_name,
+            provider_config: &config,
+        };
+        if let Ok(v) = provider.read_data(rref, &properties).await {
+            let schema = registry.resource_schema(&decl.type_name, true);
+            out.push((decl.address.as_str(), mark_sensitive(v, schema)));
+        }
+    }
+    out
 }
 
 /// Plans one resource or data source.

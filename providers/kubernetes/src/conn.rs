@@ -16,6 +16,9 @@ pub struct Conn {
     /// so only `insecure` works).
     pub ca_pem: Option<String>,
     pub token: Option<String>,
+    /// A client certificate and its private key (PEM), as kind, k3s and minikube kubeconfigs
+    /// authenticate; the key is a secret.
+    pub client_cert: Option<(String, String)>,
     pub insecure: bool,
     /// The namespace objects without one go to.
     pub namespace: String,
@@ -26,6 +29,10 @@ impl std::fmt::Debug for Conn {
         f.debug_struct("Conn")
             .field("server", &self.server)
             .field("token", &self.token.as_ref().map(|_| "(sensitive)"))
+            .field(
+                "client_cert",
+                &self.client_cert.as_ref().map(|_| "(sensitive)"),
+            )
             .finish()
     }
 }
@@ -37,6 +44,7 @@ impl Conn {
             server: server.trim_end_matches('/').to_string(),
             ca_pem: Some(ca_pem.to_string()),
             token: Some(token.to_string()),
+            client_cert: None,
             insecure: false,
             namespace: "default".into(),
         }
@@ -68,6 +76,7 @@ pub fn from_config(config: &Value) -> Result<Conn, String> {
             server: server.trim_end_matches('/').to_string(),
             ca_pem: text(config, "cluster_ca_certificate").map(str::to_string),
             token: text(config, "token").map(str::to_string),
+            client_cert: None,
             insecure,
             namespace: "default".into(),
         });
@@ -117,6 +126,7 @@ fn in_cluster_at(host: String, port: &str, dir: &Path) -> Result<Conn, String> {
         server: format!("https://{host}:{port}"),
         ca_pem: Some(read("ca.crt")?),
         token: Some(read("token")?.trim().to_string()),
+        client_cert: None,
         insecure: false,
         namespace: read("namespace")
             .map(|n| n.trim().to_string())
@@ -258,9 +268,29 @@ pub fn parse_kubeconfig(doc: &Json, context: Option<&str>, base: &Path) -> Resul
             None => None,
         },
     };
-    if token.is_none() && user.get("client-certificate-data").is_some() {
-        return Err("client-certificate authentication is not supported yet; use a token".into());
-    }
+    let pem = |data: &str, file: &str| -> Result<Option<String>, String> {
+        match (s(&user, data), s(&user, file)) {
+            (Some(d), _) => base64::engine::general_purpose::STANDARD
+                .decode(d.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .map(Some)
+                .ok_or_else(|| format!("{data} is not base64 PEM")),
+            (None, Some(f)) => read(f).map(Some),
+            (None, None) => Ok(None),
+        }
+    };
+    let client_cert = match (
+        pem("client-certificate-data", "client-certificate")?,
+        pem("client-key-data", "client-key")?,
+    ) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        _ => return Err(
+            "the user has a client certificate without its key, or a key without its certificate"
+                .into(),
+        ),
+    };
     Ok(Conn {
         server: s(cluster, "server")
             .ok_or("the cluster has no server")?
@@ -268,6 +298,7 @@ pub fn parse_kubeconfig(doc: &Json, context: Option<&str>, base: &Path) -> Resul
             .to_string(),
         ca_pem,
         token,
+        client_cert,
         insecure: cluster
             .get("insecure-skip-tls-verify")
             .and_then(Json::as_str)

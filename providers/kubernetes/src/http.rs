@@ -74,10 +74,10 @@ fn tls_config(conn: &Conn) -> Result<rustls::ClientConfig, String> {
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup: {e}"))?;
     if conn.insecure {
-        return Ok(builder
+        let b = builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-            .with_no_client_auth());
+            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)));
+        return with_client_auth(b, conn);
     }
     let pem = conn.ca_pem.as_deref().ok_or_else(|| {
         format!(
@@ -95,7 +95,26 @@ fn tls_config(conn: &Conn) -> Result<rustls::ClientConfig, String> {
     if roots.is_empty() {
         return Err("the cluster CA holds no certificate".into());
     }
-    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+    with_client_auth(builder.with_root_certificates(roots), conn)
+}
+
+/// Presents the kubeconfig's client certificate, when it has one.
+fn with_client_auth(
+    b: rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>,
+    conn: &Conn,
+) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::pem::PemObject;
+    let Some((cert_pem, key_pem)) = &conn.client_cert else {
+        return Ok(b.with_no_client_auth());
+    };
+    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("the client certificate is not valid PEM: {e}"))?;
+    // Never echo the key or its parse error details beyond the kind of problem.
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|_| "the client key is not a PEM private key".to_string())?;
+    b.with_client_auth_cert(certs, key)
+        .map_err(|e| format!("the client certificate does not match its key: {e}"))
 }
 
 fn split_server(server: &str) -> Result<(String, u16), String> {

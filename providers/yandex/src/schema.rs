@@ -192,7 +192,15 @@ fn node_group() -> ResourceSchema {
                 .describe("taints, `key=value:effect`")
                 .force_new(),
         )
-        .attr("maintenance_policy", AttrSchema::input(AttrType::Map))
+        .attr(
+            "maintenance_policy",
+            AttrSchema::input(AttrType::Map)
+                .describe("auto_upgrade, auto_repair, maintenance_window [{day, start_time, duration}]"),
+        )
+        .attr(
+            "deploy_policy",
+            AttrSchema::input(AttrType::Map).describe("max_expansion, max_unavailable"),
+        )
         .attr("status", out(AttrType::String, "PROVISIONING, RUNNING, ..."))
         .attr(
             "instance_group_id",
@@ -438,11 +446,18 @@ pub fn config() -> ResourceSchema {
         .attr("folder_id", s("default folder of every resource"))
         .attr("cloud_id", s("the cloud"))
         .attr("zone", s("default availability zone, e.g. ru-central1-a"))
-        .attr("endpoint", s("API endpoint override (the sandbox cloud)"))
+        .attr(
+            "endpoint",
+            s("one base URL for every API service instead of the real hosts (a proxy, the sandbox)"),
+        )
+        .attr(
+            "ca_certificate",
+            s("PEM of a CA to trust in addition to the public roots, for a custom endpoint"),
+        )
 }
 
 /// Paths inside nested blocks that force a replacement (the schema marks only top-level
-/// attributes); the plan against live state (issue 5) uses these.
+/// attributes): changing one, or swapping it for another block, replaces the resource.
 pub fn nested_force_new(type_name: &str) -> &'static [&'static str] {
     match type_name {
         "yandex_kubernetes_cluster" => &[
@@ -457,6 +472,112 @@ pub fn nested_force_new(type_name: &str) -> &'static [&'static str] {
             "config.assign_public_ip",
             "config.kafka.resources.disk_type_id",
             "config.zookeeper.resources.disk_type_id",
+        ],
+        _ => &[],
+    }
+}
+
+/// The attributes allowed inside nested blocks, as dotted paths (list items take their list's
+/// path; `.*` allows any key below: settings maps). A key the API mapping does not know would
+/// otherwise be dropped on create and read as a change forever after.
+pub fn nested_attributes(type_name: &str) -> &'static [&'static str] {
+    match type_name {
+        "yandex_vpc_subnet" => &[
+            "dhcp_options.domain_name",
+            "dhcp_options.domain_name_servers",
+            "dhcp_options.ntp_servers",
+        ],
+        "yandex_kubernetes_cluster" => &[
+            "master.version",
+            "master.public_ip",
+            "master.zonal.zone",
+            "master.zonal.subnet_id",
+            "master.regional.region",
+            "master.regional.location.zone",
+            "master.regional.location.subnet_id",
+            "master.maintenance_policy.auto_upgrade",
+            "master.maintenance_policy.maintenance_window.day",
+            "master.maintenance_policy.maintenance_window.start_time",
+            "master.maintenance_policy.maintenance_window.duration",
+            "master.security_group_ids",
+            "master.etcd_cluster_size",
+            "kms_provider.key_id",
+        ],
+        "yandex_kubernetes_node_group" => &[
+            "instance_template.platform_id",
+            "instance_template.resources.memory",
+            "instance_template.resources.cores",
+            "instance_template.resources.core_fraction",
+            "instance_template.resources.gpus",
+            "instance_template.boot_disk.type",
+            "instance_template.boot_disk.size",
+            "instance_template.network_interface.subnet_ids",
+            "instance_template.network_interface.nat",
+            "instance_template.network_interface.security_group_ids",
+            "instance_template.scheduling_policy.preemptible",
+            "instance_template.metadata.*",
+            "instance_template.name",
+            "instance_template.labels.*",
+            "instance_template.container_runtime.type",
+            "instance_template.network_acceleration_type",
+            "scale_policy.fixed_scale.size",
+            "scale_policy.auto_scale.min",
+            "scale_policy.auto_scale.max",
+            "scale_policy.auto_scale.initial",
+            "allocation_policy.location.zone",
+            "allocation_policy.location.subnet_id",
+            "maintenance_policy.auto_upgrade",
+            "maintenance_policy.auto_repair",
+            "maintenance_policy.maintenance_window.day",
+            "maintenance_policy.maintenance_window.start_time",
+            "maintenance_policy.maintenance_window.duration",
+            "deploy_policy.max_expansion",
+            "deploy_policy.max_unavailable",
+        ],
+        "yandex_mdb_kafka_cluster" => &[
+            "config.version",
+            "config.zones",
+            "config.brokers_count",
+            "config.assign_public_ip",
+            "config.schema_registry",
+            "config.kafka.resources.resource_preset_id",
+            "config.kafka.resources.disk_size",
+            "config.kafka.resources.disk_type_id",
+            "config.kafka.kafka_config.*",
+            "config.zookeeper.resources.resource_preset_id",
+            "config.zookeeper.resources.disk_size",
+            "config.zookeeper.resources.disk_type_id",
+        ],
+        "yandex_mdb_kafka_topic" => &["topic_config.*"],
+        "yandex_mdb_kafka_user" => &[
+            "permission.topic_name",
+            "permission.role",
+            "permission.allow_hosts",
+        ],
+        "yandex_mdb_postgresql_cluster" => &[
+            "config.version",
+            "config.resources.resource_preset_id",
+            "config.resources.disk_size",
+            "config.resources.disk_type_id",
+            "config.pooler_config.pooling_mode",
+            "config.pooler_config.pool_discard",
+            "config.autofailover",
+            "config.backup_retain_period_days",
+            "config.backup_window_start.hours",
+            "config.backup_window_start.minutes",
+            "config.access.*",
+            "config.postgresql_config.*",
+            "host.zone",
+            "host.subnet_id",
+            "host.assign_public_ip",
+        ],
+        "yandex_mdb_postgresql_database" => &["extension.name", "extension.version"],
+        "yandex_mdb_postgresql_user" => &["permission.database_name"],
+        "yandex_storage_bucket" => &[
+            "anonymous_access_flags.read",
+            "anonymous_access_flags.list",
+            "anonymous_access_flags.config_read",
+            "versioning.enabled",
         ],
         _ => &[],
     }

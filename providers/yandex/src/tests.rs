@@ -6,7 +6,7 @@ fn props(json: &str) -> Value {
 }
 
 fn issues(t: &str, json: &str) -> Vec<(String, String)> {
-    YandexProvider
+    YandexProvider::new()
         .validate(t, &props(json))
         .into_iter()
         .map(|i| (path_to_string(&i.path), i.message))
@@ -15,7 +15,7 @@ fn issues(t: &str, json: &str) -> Vec<(String, String)> {
 
 #[test]
 fn schema_has_every_type_and_the_cluster_outputs() {
-    let s = YandexProvider.schema();
+    let s = YandexProvider::new().schema();
     assert_eq!(s.resources.len(), 13);
     for t in s.resources.keys() {
         assert!(t.starts_with("yandex_"), "{t}");
@@ -102,6 +102,46 @@ fn passwords_members_and_enums() {
 }
 
 #[test]
+fn unknown_nested_attributes_are_named() {
+    let i = issues(
+        "yandex_kubernetes_cluster",
+        r#"{"master": {"version": "1.30", "publicip": true, "zonal": {"zone": "ru-central1-a", "subnet": "s"},
+            "maintenance_policy": {"auto_upgrade": true, "maintenance_window": [{"start_time": "03:00", "duratoin": "3h"}]}},
+            "labels": {"anything": "goes"}}"#,
+    );
+    let paths: Vec<&str> = i.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "master.maintenance_policy.maintenance_window[0].duratoin",
+            "master.publicip",
+            "master.zonal.subnet"
+        ],
+        "{i:?}"
+    );
+    let all = YandexProvider::new().validate(
+        "yandex_kubernetes_cluster",
+        &props(r#"{"master": {"publicip": true}}"#),
+    );
+    assert!(
+        all[0].hint.as_deref().unwrap_or("").contains("public_ip"),
+        "{all:?}"
+    );
+    // Settings maps take any key.
+    assert!(issues(
+        "yandex_mdb_kafka_cluster",
+        r#"{"config": {"kafka": {"kafka_config": {"log_retention_ms": 1}, "resources": {"disk_size": 32}}}}"#
+    )
+    .is_empty());
+    assert!(issues(
+        "yandex_kubernetes_node_group",
+        r#"{"instance_template": {"metadata": {"ssh-keys": "x"}, "network_interface": [{"nat": true, "subnet_ids": ["a"]}]},
+            "scale_policy": {"fixed_scale": {"size": 1}}}"#
+    )
+    .is_empty());
+}
+
+#[test]
 fn unknown_values_are_not_checked() {
     let mut p = props(r#"{"name": "x"}"#);
     p.set_path(
@@ -109,7 +149,9 @@ fn unknown_values_are_not_checked() {
         Value::Unknown,
     );
     assert!(issues("yandex_vpc_subnet", r#"{"scale_policy": null}"#).is_empty());
-    assert!(YandexProvider.validate("yandex_vpc_subnet", &p).is_empty());
+    assert!(YandexProvider::new()
+        .validate("yandex_vpc_subnet", &p)
+        .is_empty());
 }
 
 #[tokio::test]
@@ -121,7 +163,9 @@ async fn plan_of_a_create_marks_computed_unknown_and_takes_defaults() {
         type_name: "yandex_kubernetes_cluster",
         provider_config: &config,
     };
-    let p = YandexProvider
+    // No credentials anywhere: the plan is a create, saying it could not look for the name.
+    let provider = YandexProvider::with_env(Env::default());
+    let p = provider
         .plan(PlanRequest {
             resource: rr,
             desired: &desired,
@@ -138,18 +182,31 @@ async fn plan_of_a_create_marks_computed_unknown_and_takes_defaults() {
     for a in ["id", "endpoint", "ca_certificate", "kubeconfig"] {
         assert!(p.planned.get(a).unwrap().is_unknown(), "{a}");
     }
+    assert!(p.adopted.is_none());
+    assert!(
+        p.notes[0].contains("no Yandex Cloud credentials"),
+        "{:?}",
+        p.notes
+    );
     // A cluster has no zone attribute: none is invented.
     assert!(p.planned.get("zone").is_none());
-    let err = YandexProvider.read(rr, &desired).await.unwrap_err();
-    assert!(err.message.contains("cannot reach the cloud yet"), "{err}");
-    let err = YandexProvider
+    let err = provider.read(rr, &desired).await.unwrap_err();
+    assert!(err.message.contains("no credentials"), "{err}");
+    // While the provider block is unknown, a create is planned without any lookup or note.
+    let unknown = Value::Unknown;
+    let rr2 = ResourceRef {
+        provider_config: &unknown,
+        ..rr
+    };
+    let p = provider
         .plan(PlanRequest {
-            resource: rr,
+            resource: rr2,
             desired: &desired,
-            prior: Some(&desired),
+            prior: None,
             live: None,
         })
         .await
-        .unwrap_err();
-    assert!(err.message.contains("issue 5"), "{err}");
+        .unwrap();
+    assert!(p.notes.is_empty() && p.adopted.is_none());
+    assert!(p.planned.get("folder_id").unwrap().is_unknown());
 }

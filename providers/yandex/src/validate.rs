@@ -212,9 +212,80 @@ fn check_member(props: &Value, out: &mut Vec<ValidationIssue>) {
     }
 }
 
+/// Whether `path` is allowed by the nested attribute patterns.
+fn nested_allowed(patterns: &[&str], path: &str) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix(".*") {
+        Some(base) => {
+            path == base
+                || path.starts_with(&format!("{base}."))
+                || base.starts_with(&format!("{path}."))
+        }
+        None => *p == path || p.starts_with(&format!("{path}.")),
+    })
+}
+
+/// The keys allowed right below `path` (for the hint).
+fn nested_children(patterns: &[&str], path: &str) -> Vec<String> {
+    let mut out: Vec<String> = patterns
+        .iter()
+        .filter_map(|p| p.strip_prefix(&format!("{path}.")))
+        .map(|rest| rest.split('.').next().unwrap_or(rest).to_string())
+        .filter(|k| k != "*")
+        .collect();
+    out.dedup();
+    out
+}
+
+/// Unknown keys inside nested blocks (`master.publicip`).
+fn check_nested(
+    patterns: &[&str],
+    v: &Value,
+    at: &mut Vec<PathStep>,
+    dotted: &str,
+    out: &mut Vec<ValidationIssue>,
+) {
+    match v.unmarked() {
+        Value::Map(m) => {
+            for (k, x) in m {
+                let p = format!("{dotted}.{k}");
+                at.push(PathStep::Key(k.clone()));
+                if nested_allowed(patterns, &p) {
+                    check_nested(patterns, x, at, &p, out);
+                } else {
+                    let allowed = nested_children(patterns, dotted);
+                    out.push(ValidationIssue {
+                        path: at.clone(),
+                        message: format!("`{p}` is not an attribute of this block"),
+                        hint: (!allowed.is_empty())
+                            .then(|| format!("one of: {}", allowed.join(", "))),
+                    });
+                }
+                at.pop();
+            }
+        }
+        Value::List(items) => {
+            for (i, x) in items.iter().enumerate() {
+                at.push(PathStep::Index(i));
+                check_nested(patterns, x, at, dotted, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Every problem of one resource's properties.
 pub fn resource(type_name: &str, props: &Value) -> Vec<ValidationIssue> {
     let mut out = Vec::new();
+    let patterns = crate::schema::nested_attributes(type_name);
+    if let Some(m) = props.unmarked().as_map() {
+        for (k, x) in m {
+            if patterns.iter().any(|p| p.starts_with(&format!("{k}."))) {
+                let mut at = vec![PathStep::Key(k.clone())];
+                check_nested(patterns, x, &mut at, k, &mut out);
+            }
+        }
+    }
     match type_name {
         "yandex_vpc_network"
         | "yandex_iam_service_account"

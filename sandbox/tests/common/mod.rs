@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod cloud;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
@@ -20,9 +22,14 @@ pub struct Client {
 
 impl Client {
     pub fn new(h: &Handle) -> Client {
+        Client::to(&h.endpoint, &h.ca_pem, Some(h.token.clone()))
+    }
+
+    /// A client of any endpoint that trusts `ca_pem`.
+    pub fn to(endpoint: &str, ca_pem: &str, token: Option<String>) -> Client {
         let mut roots = rustls::RootCertStore::empty();
         roots
-            .add(CertificateDer::from_pem_slice(h.ca_pem.as_bytes()).unwrap())
+            .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
             .unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let cfg = rustls::ClientConfig::builder_with_provider(provider)
@@ -31,8 +38,8 @@ impl Client {
             .with_root_certificates(roots)
             .with_no_client_auth();
         Client {
-            addr: h.endpoint.trim_start_matches("https://").to_string(),
-            token: Some(h.token.clone()),
+            addr: endpoint.trim_start_matches("https://").to_string(),
+            token,
             tls: tokio_rustls::TlsConnector::from(Arc::new(cfg)),
         }
     }
@@ -52,6 +59,18 @@ impl Client {
         ctype: &str,
         body: &str,
     ) -> std::io::Result<(u16, Value)> {
+        self.try_send_with(method, path, ctype, body, &[]).await
+    }
+
+    /// Like [`Client::try_send`], with extra headers.
+    pub async fn try_send_with(
+        &self,
+        method: &str,
+        path: &str,
+        ctype: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> std::io::Result<(u16, Value)> {
         let fut = async {
             let tcp = tokio::net::TcpStream::connect(&self.addr).await?;
             let name = ServerName::try_from("127.0.0.1").unwrap();
@@ -67,6 +86,9 @@ impl Client {
                 .header("content-type", ctype);
             if let Some(t) = &self.token {
                 b = b.header("authorization", format!("Bearer {t}"));
+            }
+            for (k, v) in headers {
+                b = b.header(*k, *v);
             }
             let req = b.body(Full::new(Bytes::from(body.to_string()))).unwrap();
             let resp = send

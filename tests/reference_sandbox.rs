@@ -1,0 +1,237 @@
+//! One-shot bootstrap of the reference stack into the sandbox (issue 5's "done when"): from an
+//! empty state one `apply --sandbox` brings up the cloud (network, accounts, roles, Managed
+//! Kubernetes, PostgreSQL, bucket) and then everything inside the new cluster; the next plan is
+//! empty; the real kubectl sees the model API in that cluster; an apply killed half-way and run
+//! again converges with no duplicate cloud resources; destroy leaves the cloud empty.
+
+mod common;
+
+use common::{tool, wait_with_guard, Run, Work};
+use serde_json::Value;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Stops the sandbox even when an assertion fails.
+struct Down<'a>(&'a Work);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["sandbox", "down"]);
+    }
+}
+
+fn stack() -> String {
+    format!("{}/stacks/fraud-detection.yaml", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `mlstack CMD STACK ARGS --sandbox`, with a hang guard generous enough for slow operations.
+fn ml(w: &Work, args: &[&str]) -> Run {
+    let stack = stack();
+    let mut all = vec![args[0], stack.as_str()];
+    all.extend_from_slice(&args[1..]);
+    all.push("--sandbox");
+    let child = w.command(&all).spawn().expect("spawn mlstack");
+    wait_with_guard(child, Duration::from_secs(600))
+}
+
+fn status(w: &Work) -> Value {
+    let r = w.run(&["sandbox", "status", "--json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    serde_json::from_str(&r.stdout).expect("status JSON")
+}
+
+fn count(status: &Value, kind: &str) -> u64 {
+    status["cloud_resources"][kind].as_u64().unwrap_or(0)
+}
+
+/// The cloud resources the reference stack owns, by type.
+const OWNED: &[(&str, u64)] = &[
+    ("vpc.network", 1),
+    ("vpc.subnet", 2),
+    ("iam.serviceAccount", 2),
+    ("resourcemanager.folderAccessBinding", 3),
+    ("k8s.cluster", 1),
+    ("k8s.nodeGroup", 1),
+    ("mdb.postgresql.cluster", 1),
+    ("mdb.postgresql.database", 1),
+    ("mdb.postgresql.user", 1),
+    ("storage.bucket", 1),
+];
+
+fn assert_owned_once(w: &Work) {
+    let s = status(w);
+    for (kind, n) in OWNED {
+        assert_eq!(count(&s, kind), *n, "{kind}: {s}");
+    }
+}
+
+fn assert_cloud_empty(w: &Work) {
+    let s = status(w);
+    for (kind, _) in OWNED {
+        assert_eq!(count(&s, kind), 0, "{kind} left behind: {s}");
+    }
+    assert_eq!(s["clusters"].as_array().map(Vec::len), Some(0), "{s}");
+}
+
+#[test]
+fn the_reference_stack_bootstraps_in_one_apply_and_destroys() {
+    let kubectl = tool("kubectl");
+    let w = Work::new();
+    let _down = Down(&w);
+    let r = w.run(&[
+        "sandbox",
+        "up",
+        "--ready-delay",
+        "50ms",
+        "--operation-delay",
+        "100ms",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    let r = ml(&w, &["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 83 added, 0 changed, 0 destroyed."),
+        "{r:?}"
+    );
+    let r = ml(&w, &["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "the plan after bootstrap is empty: {r:?}");
+    assert_owned_once(&w);
+
+    let s = status(&w);
+    let cluster = &s["clusters"][0];
+    assert_eq!(cluster["name"], "fraud-detection", "{s}");
+    assert_eq!(cluster["status"], "RUNNING", "{s}");
+    assert!(
+        !s.to_string().contains("BEGIN CERTIFICATE"),
+        "status stays short: {s}"
+    );
+
+    // The kubeconfig output is sensitive, and holds no token (an exec plugin).
+    let r = w.run(&["output", &stack(), "kubeconfig"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("sensitive"), "{r:?}");
+    let r = w.run(&["output", &stack(), "kubeconfig", "--show-sensitive"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("exec:") && r.stdout.contains("create-token"),
+        "{r:?}"
+    );
+
+    if kubectl.is_some() {
+        // `sandbox kubeconfig` defaults to the newest cluster of the sandbox cloud.
+        let kc = w.run(&["sandbox", "kubeconfig", "--cluster", "fraud-detection"]);
+        assert_eq!(kc.code, 0, "{kc:?}");
+        assert!(kc
+            .stdout
+            .contains(cluster["endpoint"].as_str().unwrap_or("?")));
+        w.write("kc", &kc.stdout);
+        let out = Command::new("kubectl")
+            .args(["--kubeconfig", &w.path("kc").display().to_string()])
+            .args(["--cache-dir", &w.path("kcache").display().to_string()])
+            .args([
+                "-n",
+                "ml",
+                "get",
+                "hpa",
+                "fraud-detection",
+                "-o",
+                "jsonpath={.spec.minReplicas}..{.spec.maxReplicas}",
+            ])
+            .env("HOME", w.path("home"))
+            .output()
+            .expect("kubectl");
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "4..6");
+    }
+
+    let r = ml(&w, &["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Resources: 83 destroyed."), "{r:?}");
+    assert_cloud_empty(&w);
+}
+
+#[test]
+fn an_apply_killed_half_way_converges_with_no_duplicates() {
+    let w = Work::new();
+    let _down = Down(&w);
+    // Slow operations leave a wide window between sending a create and recording it.
+    let r = w.run(&[
+        "sandbox",
+        "up",
+        "--ready-delay",
+        "50ms",
+        "--operation-delay",
+        "2s",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    let stack = stack();
+    let mut apply = w
+        .command(&["apply", &stack, "--sandbox", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn apply");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        if count(&status(&w), "k8s.cluster") == 1 {
+            break;
+        }
+        assert!(
+            apply.try_wait().expect("wait").is_none(),
+            "apply ended before the cluster was requested"
+        );
+        assert!(Instant::now() < deadline, "no cluster after 300 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    apply.kill().expect("SIGKILL apply");
+    let _ = apply.wait();
+    assert!(
+        !w.state_addresses("fraud-detection")
+            .contains(&"cluster".to_string()),
+        "the kill came after the cluster was recorded; the test lost its window"
+    );
+
+    // The next run finds the unrecorded cluster by name and adopts it.
+    let r = ml(&w, &["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("adopted"), "{r:?}");
+    assert_owned_once(&w);
+    let r = ml(&w, &["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "converged: {r:?}");
+
+    let r = ml(&w, &["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_cloud_empty(&w);
+}
+
+#[test]
+fn the_bootstrap_survives_injected_cloud_and_kubernetes_faults() {
+    let w = Work::new();
+    let _down = Down(&w);
+    // 10 % of requests to both emulators answer 500/429/409 (Yandex-format bodies on the cloud
+    // side), 2 % drop the connection.
+    let r = w.run(&[
+        "sandbox",
+        "up",
+        "--ready-delay",
+        "50ms",
+        "--operation-delay",
+        "100ms",
+        "--error-rate",
+        "0.1",
+        "--drop-rate",
+        "0.02",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = ml(&w, &["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = ml(&w, &["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_owned_once(&w);
+    let r = ml(&w, &["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_cloud_empty(&w);
+}
