@@ -72,8 +72,8 @@ pub fn open_recorded(
     if decl.kind == "kubernetes" {
         let sandbox = decl.config.remove("sandbox").and_then(|v| v.as_bool()) == Some(true);
         if current.kind == "kubernetes" && current.config.get("host") == decl.config.get("host") {
-            for k in ["token", "cluster_ca_certificate", "insecure"] {
-                if let Some(v) = current.config.get(k) {
+            for k in super::kubernetes::CREDENTIAL_SETTINGS {
+                if let Some(v) = current.config.get(*k) {
                     decl.config.insert(k.to_string(), v.clone());
                 }
             }
