@@ -30,9 +30,15 @@ struct Sandbox {
 
 impl Sandbox {
     fn up() -> Option<Sandbox> {
+        Sandbox::up_with(&[])
+    }
+
+    fn up_with(extra: &[&str]) -> Option<Sandbox> {
         tool("kubectl")?;
         let w = Work::new();
-        let r = w.run(&["sandbox", "up", "--ready-delay", "50ms"]);
+        let mut args = vec!["sandbox", "up", "--ready-delay", "50ms"];
+        args.extend_from_slice(extra);
+        let r = w.run(&args);
         assert_eq!(r.code, 0, "{r:?}");
         let kc = w.run(&["sandbox", "kubeconfig"]);
         assert_eq!(kc.code, 0, "{kc:?}");
@@ -509,4 +515,26 @@ fn a_stopped_run_releases_its_lease() {
     assert_eq!(r.code, 143, "{r:?}");
     assert!(r.stderr.contains("released the state lock"), "{r:?}");
     assert!(sb.lease().is_none());
+}
+
+#[test]
+fn state_and_lock_survive_injected_faults() {
+    // A fifth of the requests answered 409, 429 or 500, and some connections dropped.
+    let Some(sb) = Sandbox::up_with(&["--error-rate", "0.2", "--drop-rate", "0.05"]) else {
+        return;
+    };
+    let w = &sb.w;
+    w.write("stack.yaml", &k8s_stack(&sb, true));
+    for _ in 0..3 {
+        let r = run(
+            w,
+            &["apply", "stack.yaml", "--auto-approve", "--replace", "pw"],
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    let state = pulled(w);
+    assert!(state["serial"].as_u64().unwrap() >= 3, "{state}");
+    let r = run(w, &["plan", "stack.yaml", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sb.lease().is_none(), "released");
 }

@@ -7,6 +7,10 @@ use super::super::worker::Worker;
 use mlstack_provider_kubernetes::{RestClient, RestResponse};
 use serde_json::{json, Value as Json};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How often a request answered with a transient 409 is tried.
+const CONFLICT_TRIES: u32 = 5;
 
 /// The two kinds the backend stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -95,6 +99,27 @@ impl KubeApi {
             .map_err(|e| format!("{method} {shown} at {}: {e}", self.rest.server()))
     }
 
+    /// [`Self::call`], trying again on a 409 that cannot be the answer the caller asked for
+    /// (`conclusive` says which are): an API server (or the sandbox's fault injection) may
+    /// answer a transient conflict to any write, and retrying it is what the provider does too.
+    fn call_settled(
+        &self,
+        method: &'static str,
+        path: String,
+        body: Option<Json>,
+        conclusive: impl Fn(&RestResponse) -> bool,
+    ) -> Result<RestResponse, String> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let resp = self.call(method, path.clone(), body.clone())?;
+            if resp.status != 409 || conclusive(&resp) || attempt >= CONFLICT_TRIES {
+                return Ok(resp);
+            }
+            std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
+        }
+    }
+
     fn path(&self, kind: Kind, name: &str) -> String {
         format!("{}/{name}", kind.collection(&self.namespace))
     }
@@ -131,7 +156,7 @@ impl KubeApi {
 
 impl Objects for KubeApi {
     fn get(&self, kind: Kind, name: &str) -> Result<Option<Json>, String> {
-        let resp = self.call("GET", self.path(kind, name), None)?;
+        let resp = self.call_settled("GET", self.path(kind, name), None, |_| false)?;
         match resp.status {
             s if (200..300).contains(&s) => Ok(Some(resp.body)),
             404 => Ok(None),
@@ -141,7 +166,12 @@ impl Objects for KubeApi {
 
     fn create(&self, kind: Kind, obj: &Json) -> Result<Written, String> {
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-        let resp = self.call("POST", kind.collection(&self.namespace), Some(obj.clone()))?;
+        let resp = self.call_settled(
+            "POST",
+            kind.collection(&self.namespace),
+            Some(obj.clone()),
+            |r| r.body["reason"] == "AlreadyExists",
+        )?;
         match resp.status {
             s if (200..300).contains(&s) => Ok(Written::Done),
             409 => Ok(Written::Conflict),
@@ -150,7 +180,12 @@ impl Objects for KubeApi {
     }
 
     fn replace(&self, kind: Kind, name: &str, obj: &Json) -> Result<Written, String> {
-        let resp = self.call("PUT", self.path(kind, name), Some(obj.clone()))?;
+        // Under a resourceVersion precondition a 409 is the answer ("changed since read"),
+        // which the caller checks by reading again; without one it can only be transient.
+        let conditional = obj["metadata"]["resourceVersion"].is_string();
+        let resp = self.call_settled("PUT", self.path(kind, name), Some(obj.clone()), |_| {
+            conditional
+        })?;
         match resp.status {
             s if (200..300).contains(&s) => Ok(Written::Done),
             409 => Ok(Written::Conflict),
@@ -169,7 +204,8 @@ impl Objects for KubeApi {
             json!({"kind": "DeleteOptions", "apiVersion": "v1",
                    "preconditions": {"resourceVersion": rv}})
         });
-        let resp = self.call("DELETE", self.path(kind, name), body)?;
+        let conditional = body.is_some();
+        let resp = self.call_settled("DELETE", self.path(kind, name), body, |_| conditional)?;
         match resp.status {
             s if (200..300).contains(&s) => Ok(true),
             404 => Ok(false),

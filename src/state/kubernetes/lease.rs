@@ -164,13 +164,24 @@ impl LeaseRef {
         Err("the Lease keeps changing under its holder".into())
     }
 
-    /// Deletes the Lease if it is still ours.
+    /// Deletes the Lease if it is still ours (reading it again when the delete's
+    /// resourceVersion precondition fails: the renewal may have moved it).
     pub fn release(&self) -> Result<(), String> {
-        if let Some(seen) = self.ours()? {
-            self.objs
-                .delete(Kind::Lease, &self.name, seen.resource_version.as_deref())?;
+        for _ in 0..3 {
+            let Some(seen) = self.ours()? else {
+                return Ok(());
+            };
+            if self
+                .objs
+                .delete(Kind::Lease, &self.name, seen.resource_version.as_deref())?
+            {
+                return Ok(());
+            }
         }
-        Ok(())
+        Err(format!(
+            "the Lease {}/{} kept changing while it was being deleted",
+            self.namespace, self.name
+        ))
     }
 }
 

@@ -291,6 +291,10 @@ impl Backend for KubernetesBackend {
                     ))
                 }
             };
+            if seen.info.id == holder.id {
+                // Our create went through but its answer was lost, and the retry found it.
+                return self.hold(holder, now);
+            }
             let expired = seen.expired(now);
             if expired || seen.info.holder_is_gone() {
                 let taken = lease::body(
@@ -343,31 +347,34 @@ impl Backend for KubernetesBackend {
     fn force_unlock(&self, id: &str) -> Result<LockInfo, String> {
         let name = self.layout.lease();
         let ns = &self.layout.namespace;
-        let Some(obj) = self.objs.get(Kind::Lease, &name)? else {
-            return Err(format!(
-                "{} is not locked (no Lease {ns}/{name}); nothing to unlock",
-                self.describe()
-            ));
-        };
-        let seen = Seen::parse(&obj);
-        if seen.info.id != id {
-            return Err(format!(
-                "the state lock is held by {} with lock id {}, not {id}; nothing was removed. \
-                 Check that run is gone, then pass its id.",
-                seen.info.holder(),
-                seen.info.id
-            ));
+        for _ in 0..3 {
+            let Some(obj) = self.objs.get(Kind::Lease, &name)? else {
+                return Err(format!(
+                    "{} is not locked (no Lease {ns}/{name}); nothing to unlock",
+                    self.describe()
+                ));
+            };
+            let seen = Seen::parse(&obj);
+            if seen.info.id != id {
+                return Err(format!(
+                    "the state lock is held by {} with lock id {}, not {id}; nothing was \
+                     removed. Check that run is gone, then pass its id.",
+                    seen.info.holder(),
+                    seen.info.id
+                ));
+            }
+            // Only this version of the Lease: if its holder renews it meanwhile, look again.
+            if self
+                .objs
+                .delete(Kind::Lease, &name, seen.resource_version.as_deref())?
+            {
+                return Ok(seen.info);
+            }
         }
-        if !self
-            .objs
-            .delete(Kind::Lease, &name, seen.resource_version.as_deref())?
-        {
-            return Err(format!(
-                "the Lease {ns}/{name} changed while it was being removed (its holder renewed \
-                 it, or it was released); nothing was removed"
-            ));
-        }
-        Ok(seen.info)
+        Err(format!(
+            "the Lease {ns}/{name} kept changing while it was being removed (its holder is \
+             renewing it: that run is alive); nothing was removed"
+        ))
     }
 }
 

@@ -31,6 +31,8 @@ pub const DATA_KEY: &str = "state";
 
 /// How many times a read starts over when a concurrent write moved the head.
 const READ_ATTEMPTS: usize = 5;
+/// How many times the head switch is tried while the head has not changed.
+const SWITCH_TRIES: usize = 3;
 
 /// Where one stack's state lives in a namespace.
 #[derive(Debug, Clone)]
@@ -324,10 +326,29 @@ fn write_generation(
             .as_ref()
             .and_then(|h| h.resource_version.as_deref()),
     );
-    let outcome = match &current_head {
-        None => objs.create(Kind::Secret, &new_head)?,
-        Some(_) => objs.replace(Kind::Secret, &head_name, &new_head)?,
-    };
+    let read_version = current_head
+        .as_ref()
+        .and_then(|h| h.resource_version.clone());
+    let mut outcome = Written::Conflict;
+    for _ in 0..SWITCH_TRIES {
+        outcome = match &current_head {
+            None => objs.create(Kind::Secret, &new_head)?,
+            Some(_) => objs.replace(Kind::Secret, &head_name, &new_head)?,
+        };
+        if outcome == Written::Done {
+            break;
+        }
+        // A conflict while the head is still the one read was transient: try again.
+        let now = objs.get(Kind::Secret, &head_name)?;
+        let version = now.as_ref().map(|o| {
+            o["metadata"]["resourceVersion"]
+                .as_str()
+                .map(str::to_string)
+        });
+        if version != current_head.as_ref().map(|_| read_version.clone()) {
+            break;
+        }
+    }
     if outcome != Written::Done {
         return Err(format!(
             "the state Secret {}/{head_name} changed while this run was writing it (another \
