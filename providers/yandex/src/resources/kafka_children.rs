@@ -2,27 +2,44 @@
 //! `id` = `<cluster id>:<name>`; a user's password is write-only; topic settings use the
 //! cluster's Kafka version (`topicConfig_3`).
 
+use super::child::{ChildKind, Settings};
 use super::kafka::{CLUSTERS, CLUSTERS_PATH};
-use super::mdb::{
-    child_import, child_lookup_possible, config_key, derive_child_id, non_empty, sort_list,
-    versioned,
-};
-use super::rest::{attr, Children};
-use super::{Cx, Kind, Timeouts};
+use super::mdb::{non_empty, versioned};
+use super::rest::Children;
 use crate::client::Service;
 use crate::convert::{int64, int_attr, settings_from_api, settings_to_api, strings, Obj};
-use crate::mask::{rules, Rule};
-use mlstack_provider_api::{ProviderError, Value};
 use serde_json::{json, Value as Json};
 
-const TOPICS: Children = Children {
-    service: Service::Mdb,
-    parent: CLUSTERS_PATH,
-    child: "topics",
-    spec_key: "topicSpec",
+/// `yandex_mdb_kafka_topic`: its settings key follows the cluster's Kafka version.
+pub static TOPIC: ChildKind = ChildKind {
+    type_name: "yandex_mdb_kafka_topic",
+    children: Children {
+        service: Service::Mdb,
+        parent: CLUSTERS_PATH,
+        child: "topics",
+        spec_key: "topicSpec",
+    },
+    mask: &[
+        ("partitions", "topicSpec.partitions"),
+        ("replication_factor", "topicSpec.replicationFactor"),
+        ("topic_config.*", "topicSpec.topicConfig.*"),
+    ],
+    empty_lists: &[],
+    kept: &[],
+    sorted: &[],
+    attrs: topic_attrs,
+    spec: topic_spec,
+    update_body: |planned, key| json!({"topicSpec": topic_spec(planned, key)}),
+    renames: false,
+    settings: Some(Settings {
+        clusters: &CLUSTERS,
+        attr: "topic_config",
+        mask: "topicSpec.topicConfig",
+        prefix: "topicConfig",
+        default_version: "3",
+        major_only_from: 3,
+    }),
 };
-
-pub struct Topic;
 
 fn topic_attrs(cluster_id: &str, t: &Json) -> Json {
     let name = t.get("name").and_then(Json::as_str).unwrap_or("");
@@ -37,23 +54,6 @@ fn topic_attrs(cluster_id: &str, t: &Json) -> Json {
             non_empty(settings_from_api(versioned(t, "topicConfig"))),
         )
         .build()
-}
-
-/// The topic config key for the cluster's Kafka version (`topicConfig_3`).
-async fn topic_config_key(
-    cx: &Cx<'_>,
-    kind: &dyn Kind,
-    cluster_id: &str,
-) -> Result<String, ProviderError> {
-    let c = CLUSTERS
-        .get(cx, kind, cluster_id)
-        .await?
-        .unwrap_or(Json::Null);
-    let v = c
-        .pointer("/config/version")
-        .and_then(Json::as_str)
-        .unwrap_or("3");
-    Ok(config_key("topicConfig", v, 3))
 }
 
 fn topic_spec(d: &Json, key: &str) -> Json {
@@ -71,109 +71,25 @@ fn topic_spec(d: &Json, key: &str) -> Json {
         .build()
 }
 
-#[async_trait::async_trait]
-impl Kind for Topic {
-    fn type_name(&self) -> &'static str {
-        "yandex_mdb_kafka_topic"
-    }
-
-    fn timeouts(&self) -> Timeouts {
-        Timeouts::minutes(10, 10, 10)
-    }
-
-    fn mask_rules(&self, _planned: &Json) -> Vec<Rule> {
-        rules(&[
-            ("partitions", "topicSpec.partitions"),
-            ("replication_factor", "topicSpec.replicationFactor"),
-            ("topic_config.*", "topicSpec.topicConfig.*"),
-        ])
-    }
-
-    fn zero_defaults(&self) -> Vec<(&'static str, Json)> {
-        Vec::new()
-    }
-
-    fn atomic(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    fn derive(&self, planned: &mut Value, _changed: &[String]) {
-        derive_child_id(planned);
-    }
-
-    fn lookup_possible(&self, d: &Value) -> bool {
-        child_lookup_possible(d)
-    }
-
-    async fn read(&self, cx: &Cx<'_>, attrs: &Json) -> Result<Option<Json>, ProviderError> {
-        let cid = attr(attrs, "cluster_id");
-        Ok(TOPICS
-            .get(cx, self, cid, attr(attrs, "name"))
-            .await?
-            .map(|t| topic_attrs(cid, &t)))
-    }
-
-    async fn find(&self, cx: &Cx<'_>, d: &Json) -> Result<Option<Json>, ProviderError> {
-        self.read(cx, d).await
-    }
-
-    async fn create(&self, cx: &Cx<'_>, d: &Json) -> Result<Json, ProviderError> {
-        let cid = attr(d, "cluster_id");
-        let key = if d.get("topic_config").is_some() {
-            topic_config_key(cx, self, cid).await?
-        } else {
-            "topicConfig_3".to_string()
-        };
-        let t = TOPICS
-            .create(cx, self, cid, attr(d, "name"), topic_spec(d, &key))
-            .await?;
-        Ok(topic_attrs(cid, &t))
-    }
-
-    async fn update(
-        &self,
-        cx: &Cx<'_>,
-        planned: &Json,
-        prior: &Json,
-        mask: &[String],
-    ) -> Result<Json, ProviderError> {
-        let cid = attr(prior, "cluster_id");
-        let name = attr(prior, "name");
-        let key = if mask.iter().any(|m| m.starts_with("topicSpec.topicConfig")) {
-            topic_config_key(cx, self, cid).await?
-        } else {
-            "topicConfig_3".to_string()
-        };
-        let mask: Vec<String> = mask
-            .iter()
-            .map(|m| m.replacen("topicSpec.topicConfig", &format!("topicSpec.{key}"), 1))
-            .collect();
-        let body = json!({"topicSpec": topic_spec(planned, &key)});
-        let t = TOPICS
-            .update(cx, self, cid, name, name, &body, &mask)
-            .await?;
-        Ok(topic_attrs(cid, &t))
-    }
-
-    async fn delete(&self, cx: &Cx<'_>, attrs: &Json) -> Result<(), ProviderError> {
-        TOPICS
-            .delete(cx, self, attr(attrs, "cluster_id"), attr(attrs, "name"))
-            .await
-    }
-
-    fn import_attrs(&self, id: &str) -> Result<Json, String> {
-        child_import(id)
-    }
-}
-
-const USERS: Children = Children {
-    service: Service::Mdb,
-    parent: CLUSTERS_PATH,
-    child: "users",
-    spec_key: "userSpec",
+/// `yandex_mdb_kafka_user`: the password is write-only; permissions are sorted.
+pub static USER: ChildKind = ChildKind {
+    type_name: "yandex_mdb_kafka_user",
+    children: Children {
+        service: Service::Mdb,
+        parent: CLUSTERS_PATH,
+        child: "users",
+        spec_key: "userSpec",
+    },
+    mask: &[("password", "password"), ("permission", "permissions")],
+    empty_lists: &["permission"],
+    kept: &["password"],
+    sorted: &[("permission", &["topic_name", "role"])],
+    attrs: user_attrs,
+    spec: |d, _| user_spec(d),
+    update_body: |planned, _| user_spec(planned),
+    renames: false,
+    settings: None,
 };
-
-pub struct User;
 
 fn user_attrs(cluster_id: &str, u: &Json) -> Json {
     let name = u.get("name").and_then(Json::as_str).unwrap_or("");
@@ -227,94 +143,13 @@ fn user_spec(d: &Json) -> Json {
         .build()
 }
 
-#[async_trait::async_trait]
-impl Kind for User {
-    fn type_name(&self) -> &'static str {
-        "yandex_mdb_kafka_user"
-    }
-
-    fn timeouts(&self) -> Timeouts {
-        Timeouts::minutes(10, 10, 10)
-    }
-
-    fn mask_rules(&self, _planned: &Json) -> Vec<Rule> {
-        rules(&[("password", "password"), ("permission", "permissions")])
-    }
-
-    fn zero_defaults(&self) -> Vec<(&'static str, Json)> {
-        vec![("permission", json!([]))]
-    }
-
-    fn atomic(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    fn kept(&self) -> &'static [&'static str] {
-        &["password"]
-    }
-
-    fn normalize(&self, attrs: &mut Value) {
-        sort_list(attrs, "permission", &["topic_name", "role"]);
-    }
-
-    fn derive(&self, planned: &mut Value, _changed: &[String]) {
-        derive_child_id(planned);
-    }
-
-    fn lookup_possible(&self, d: &Value) -> bool {
-        child_lookup_possible(d)
-    }
-
-    async fn read(&self, cx: &Cx<'_>, attrs: &Json) -> Result<Option<Json>, ProviderError> {
-        let cid = attr(attrs, "cluster_id");
-        Ok(USERS
-            .get(cx, self, cid, attr(attrs, "name"))
-            .await?
-            .map(|u| user_attrs(cid, &u)))
-    }
-
-    async fn find(&self, cx: &Cx<'_>, d: &Json) -> Result<Option<Json>, ProviderError> {
-        self.read(cx, d).await
-    }
-
-    async fn create(&self, cx: &Cx<'_>, d: &Json) -> Result<Json, ProviderError> {
-        let cid = attr(d, "cluster_id");
-        let u = USERS
-            .create(cx, self, cid, attr(d, "name"), user_spec(d))
-            .await?;
-        Ok(user_attrs(cid, &u))
-    }
-
-    async fn update(
-        &self,
-        cx: &Cx<'_>,
-        planned: &Json,
-        prior: &Json,
-        mask: &[String],
-    ) -> Result<Json, ProviderError> {
-        let cid = attr(prior, "cluster_id");
-        let name = attr(prior, "name");
-        let u = USERS
-            .update(cx, self, cid, name, name, &user_spec(planned), mask)
-            .await?;
-        Ok(user_attrs(cid, &u))
-    }
-
-    async fn delete(&self, cx: &Cx<'_>, attrs: &Json) -> Result<(), ProviderError> {
-        USERS
-            .delete(cx, self, attr(attrs, "cluster_id"), attr(attrs, "name"))
-            .await
-    }
-
-    fn import_attrs(&self, id: &str) -> Result<Json, String> {
-        child_import(id)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diff::keys;
+    use crate::resources::mdb::child_import;
+    use crate::resources::Kind;
+    use mlstack_provider_api::Value;
 
     #[test]
     fn topics_and_users() {
@@ -346,7 +181,7 @@ mod tests {
         let mut v = Value::from(
             json!({"permission": [{"topic_name": "b", "role": "X"}, {"topic_name": "a", "role": "Y"}]}),
         );
-        User.normalize(&mut v);
+        USER.normalize(&mut v);
         assert_eq!(
             v.get_path(&keys("permission")).unwrap().to_json_unmarked()[0]["topic_name"],
             "a"

@@ -2,6 +2,7 @@
 //! which paths an update mask names, and the calls that read, find by name, create, update and
 //! delete it. One file per service family; [`rest`] holds the shared REST patterns.
 
+mod child;
 mod iam;
 mod k8s;
 mod k8s_nodes;
@@ -147,11 +148,11 @@ pub fn kind(type_name: &str) -> Option<&'static dyn Kind> {
         "yandex_kubernetes_cluster" => &k8s::Cluster,
         "yandex_kubernetes_node_group" => &k8s_nodes::NodeGroup,
         "yandex_mdb_kafka_cluster" => &kafka::Cluster,
-        "yandex_mdb_kafka_topic" => &kafka_children::Topic,
-        "yandex_mdb_kafka_user" => &kafka_children::User,
+        "yandex_mdb_kafka_topic" => &kafka_children::TOPIC,
+        "yandex_mdb_kafka_user" => &kafka_children::USER,
         "yandex_mdb_postgresql_cluster" => &postgresql::Cluster,
-        "yandex_mdb_postgresql_database" => &postgresql_children::Database,
-        "yandex_mdb_postgresql_user" => &postgresql_children::User,
+        "yandex_mdb_postgresql_database" => &postgresql_children::DATABASE,
+        "yandex_mdb_postgresql_user" => &postgresql_children::USER,
         "yandex_storage_bucket" => &storage::Bucket,
         _ => return None,
     };

@@ -2,24 +2,32 @@
 //! name, `id` = `<cluster id>:<name>`; databases are renamed in place (`newDatabaseName`); a
 //! user's password is write-only.
 
-use super::mdb::{child_import, child_lookup_possible, derive_child_id, sort_list};
+use super::child::ChildKind;
 use super::postgresql::CLUSTERS_PATH;
 use super::rest::{attr, Children};
-use super::{Cx, Kind, Timeouts};
 use crate::client::Service;
 use crate::convert::{int64, int_attr, Obj};
-use crate::mask::{rules, Rule};
-use mlstack_provider_api::{ProviderError, Value};
 use serde_json::{json, Value as Json};
 
-const DATABASES: Children = Children {
-    service: Service::Mdb,
-    parent: CLUSTERS_PATH,
-    child: "databases",
-    spec_key: "databaseSpec",
+/// `yandex_mdb_postgresql_database`: renamed in place; extensions are sorted.
+pub static DATABASE: ChildKind = ChildKind {
+    type_name: "yandex_mdb_postgresql_database",
+    children: Children {
+        service: Service::Mdb,
+        parent: CLUSTERS_PATH,
+        child: "databases",
+        spec_key: "databaseSpec",
+    },
+    mask: &[("name", "newDatabaseName"), ("extension", "extensions")],
+    empty_lists: &["extension"],
+    kept: &[],
+    sorted: &[("extension", &["name"])],
+    attrs: database_attrs,
+    spec: |d, _| database_spec(d),
+    update_body: |planned, _| json!({"newDatabaseName": attr(planned, "name"), "extensions": extensions_body(planned)}),
+    renames: true,
+    settings: None,
 };
-
-pub struct Database;
 
 fn database_attrs(cluster_id: &str, d: &Json) -> Json {
     let name = d.get("name").and_then(Json::as_str).unwrap_or("");
@@ -86,96 +94,30 @@ fn database_spec(d: &Json) -> Json {
         .build()
 }
 
-#[async_trait::async_trait]
-impl Kind for Database {
-    fn type_name(&self) -> &'static str {
-        "yandex_mdb_postgresql_database"
-    }
-
-    fn timeouts(&self) -> Timeouts {
-        Timeouts::minutes(10, 10, 10)
-    }
-
-    fn mask_rules(&self, _planned: &Json) -> Vec<Rule> {
-        rules(&[("name", "newDatabaseName"), ("extension", "extensions")])
-    }
-
-    fn zero_defaults(&self) -> Vec<(&'static str, Json)> {
-        vec![("extension", json!([]))]
-    }
-
-    fn atomic(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    fn normalize(&self, attrs: &mut Value) {
-        sort_list(attrs, "extension", &["name"]);
-    }
-
-    fn derive(&self, planned: &mut Value, _changed: &[String]) {
-        derive_child_id(planned);
-    }
-
-    fn lookup_possible(&self, d: &Value) -> bool {
-        child_lookup_possible(d)
-    }
-
-    async fn read(&self, cx: &Cx<'_>, attrs: &Json) -> Result<Option<Json>, ProviderError> {
-        let cid = attr(attrs, "cluster_id");
-        Ok(DATABASES
-            .get(cx, self, cid, attr(attrs, "name"))
-            .await?
-            .map(|d| database_attrs(cid, &d)))
-    }
-
-    async fn find(&self, cx: &Cx<'_>, d: &Json) -> Result<Option<Json>, ProviderError> {
-        self.read(cx, d).await
-    }
-
-    async fn create(&self, cx: &Cx<'_>, d: &Json) -> Result<Json, ProviderError> {
-        let cid = attr(d, "cluster_id");
-        let db = DATABASES
-            .create(cx, self, cid, attr(d, "name"), database_spec(d))
-            .await?;
-        Ok(database_attrs(cid, &db))
-    }
-
-    async fn update(
-        &self,
-        cx: &Cx<'_>,
-        planned: &Json,
-        prior: &Json,
-        mask: &[String],
-    ) -> Result<Json, ProviderError> {
-        let cid = attr(prior, "cluster_id");
-        let old = attr(prior, "name");
-        let new = attr(planned, "name");
-        let body = json!({"newDatabaseName": new, "extensions": extensions_body(planned)});
-        let db = DATABASES
-            .update(cx, self, cid, old, new, &body, mask)
-            .await?;
-        Ok(database_attrs(cid, &db))
-    }
-
-    async fn delete(&self, cx: &Cx<'_>, attrs: &Json) -> Result<(), ProviderError> {
-        DATABASES
-            .delete(cx, self, attr(attrs, "cluster_id"), attr(attrs, "name"))
-            .await
-    }
-
-    fn import_attrs(&self, id: &str) -> Result<Json, String> {
-        child_import(id)
-    }
-}
-
-const USERS: Children = Children {
-    service: Service::Mdb,
-    parent: CLUSTERS_PATH,
-    child: "users",
-    spec_key: "userSpec",
+/// `yandex_mdb_postgresql_user`: the password is write-only; permissions are sorted.
+pub static USER: ChildKind = ChildKind {
+    type_name: "yandex_mdb_postgresql_user",
+    children: Children {
+        service: Service::Mdb,
+        parent: CLUSTERS_PATH,
+        child: "users",
+        spec_key: "userSpec",
+    },
+    mask: &[
+        ("password", "password"),
+        ("permission", "permissions"),
+        ("conn_limit", "connLimit"),
+        ("login", "login"),
+    ],
+    empty_lists: &["permission"],
+    kept: &["password"],
+    sorted: &[("permission", &["database_name"])],
+    attrs: user_attrs,
+    spec: |d, _| user_spec(d),
+    update_body: |planned, _| user_spec(planned),
+    renames: false,
+    settings: None,
 };
-
-pub struct User;
 
 fn user_attrs(cluster_id: &str, u: &Json) -> Json {
     let name = u.get("name").and_then(Json::as_str).unwrap_or("");
@@ -214,95 +156,6 @@ fn user_spec(d: &Json) -> Json {
         )
         .copy("login", d, "login")
         .build()
-}
-
-#[async_trait::async_trait]
-impl Kind for User {
-    fn type_name(&self) -> &'static str {
-        "yandex_mdb_postgresql_user"
-    }
-
-    fn timeouts(&self) -> Timeouts {
-        Timeouts::minutes(10, 10, 10)
-    }
-
-    fn mask_rules(&self, _planned: &Json) -> Vec<Rule> {
-        rules(&[
-            ("password", "password"),
-            ("permission", "permissions"),
-            ("conn_limit", "connLimit"),
-            ("login", "login"),
-        ])
-    }
-
-    fn zero_defaults(&self) -> Vec<(&'static str, Json)> {
-        vec![("permission", json!([]))]
-    }
-
-    fn atomic(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    fn kept(&self) -> &'static [&'static str] {
-        &["password"]
-    }
-
-    fn normalize(&self, attrs: &mut Value) {
-        sort_list(attrs, "permission", &["database_name"]);
-    }
-
-    fn derive(&self, planned: &mut Value, _changed: &[String]) {
-        derive_child_id(planned);
-    }
-
-    fn lookup_possible(&self, d: &Value) -> bool {
-        child_lookup_possible(d)
-    }
-
-    async fn read(&self, cx: &Cx<'_>, attrs: &Json) -> Result<Option<Json>, ProviderError> {
-        let cid = attr(attrs, "cluster_id");
-        Ok(USERS
-            .get(cx, self, cid, attr(attrs, "name"))
-            .await?
-            .map(|u| user_attrs(cid, &u)))
-    }
-
-    async fn find(&self, cx: &Cx<'_>, d: &Json) -> Result<Option<Json>, ProviderError> {
-        self.read(cx, d).await
-    }
-
-    async fn create(&self, cx: &Cx<'_>, d: &Json) -> Result<Json, ProviderError> {
-        let cid = attr(d, "cluster_id");
-        let u = USERS
-            .create(cx, self, cid, attr(d, "name"), user_spec(d))
-            .await?;
-        Ok(user_attrs(cid, &u))
-    }
-
-    async fn update(
-        &self,
-        cx: &Cx<'_>,
-        planned: &Json,
-        prior: &Json,
-        mask: &[String],
-    ) -> Result<Json, ProviderError> {
-        let cid = attr(prior, "cluster_id");
-        let name = attr(prior, "name");
-        let u = USERS
-            .update(cx, self, cid, name, name, &user_spec(planned), mask)
-            .await?;
-        Ok(user_attrs(cid, &u))
-    }
-
-    async fn delete(&self, cx: &Cx<'_>, attrs: &Json) -> Result<(), ProviderError> {
-        USERS
-            .delete(cx, self, attr(attrs, "cluster_id"), attr(attrs, "name"))
-            .await
-    }
-
-    fn import_attrs(&self, id: &str) -> Result<Json, String> {
-        child_import(id)
-    }
 }
 
 #[cfg(test)]
