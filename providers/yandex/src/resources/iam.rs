@@ -1,84 +1,34 @@
 //! IAM service accounts (reference §3.3) and one role bound to one member on a folder
 //! (`updateAccessBindings` / `listAccessBindings`, §3.4), one folder at a time as Terraform does.
 
+use super::folder::{common_attrs, common_body, FolderKind};
 use super::rest::{attr, list_pages, Collection};
-use super::vpc::{common_attrs, common_body};
+use super::Timeouts;
 use super::{Cx, Kind};
 use crate::client::{Method, Request, Service};
-use crate::mask::{rules, Rule};
+use crate::mask::Rule;
 use crate::operation;
 use mlstack_provider_api::{ProviderError, Value};
 use serde_json::{json, Value as Json};
 
-const ACCOUNTS: Collection = Collection {
-    service: Service::Iam,
-    path: "/iam/v1/serviceAccounts",
-    list_key: "serviceAccounts",
-    id_key: "serviceAccountId",
+/// `yandex_iam_service_account`: only the attributes every folder resource has.
+pub static SERVICE_ACCOUNT: FolderKind = FolderKind {
+    type_name: "yandex_iam_service_account",
+    collection: Collection {
+        service: Service::Iam,
+        path: "/iam/v1/serviceAccounts",
+        list_key: "serviceAccounts",
+        id_key: "serviceAccountId",
+    },
+    timeouts: Timeouts::minutes(1, 1, 1),
+    mask: &[
+        ("name", "name"),
+        ("description", "description"),
+        ("labels", "labels"),
+    ],
+    attrs: |api| common_attrs(api).build(),
+    body: |d| common_body(d).build(),
 };
-
-pub struct ServiceAccount;
-
-fn account_attrs(api: &Json) -> Json {
-    common_attrs(api).build()
-}
-
-#[async_trait::async_trait]
-impl Kind for ServiceAccount {
-    fn type_name(&self) -> &'static str {
-        "yandex_iam_service_account"
-    }
-
-    fn mask_rules(&self, _planned: &Json) -> Vec<Rule> {
-        rules(&[
-            ("name", "name"),
-            ("description", "description"),
-            ("labels", "labels"),
-        ])
-    }
-
-    async fn read(&self, cx: &Cx<'_>, attrs: &Json) -> Result<Option<Json>, ProviderError> {
-        Ok(ACCOUNTS
-            .get(cx, self, attr(attrs, "id"))
-            .await?
-            .map(|a| account_attrs(&a)))
-    }
-
-    async fn find(&self, cx: &Cx<'_>, d: &Json) -> Result<Option<Json>, ProviderError> {
-        Ok(ACCOUNTS
-            .find(cx, self, attr(d, "folder_id"), attr(d, "name"))
-            .await?
-            .map(|a| account_attrs(&a)))
-    }
-
-    async fn create(&self, cx: &Cx<'_>, d: &Json) -> Result<Json, ProviderError> {
-        let api = ACCOUNTS.create(cx, self, common_body(d).build()).await?;
-        Ok(account_attrs(&api))
-    }
-
-    async fn update(
-        &self,
-        cx: &Cx<'_>,
-        planned: &Json,
-        prior: &Json,
-        mask: &[String],
-    ) -> Result<Json, ProviderError> {
-        let api = ACCOUNTS
-            .update(
-                cx,
-                self,
-                attr(prior, "id"),
-                &common_body(planned).build(),
-                mask,
-            )
-            .await?;
-        Ok(account_attrs(&api))
-    }
-
-    async fn delete(&self, cx: &Cx<'_>, attrs: &Json) -> Result<(), ProviderError> {
-        ACCOUNTS.delete(cx, self, attr(attrs, "id")).await
-    }
-}
 
 /// One role bound to one member on a folder. Every attribute is immutable.
 pub struct FolderMember;

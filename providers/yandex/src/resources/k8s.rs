@@ -2,9 +2,9 @@
 //! internal when the master has no public address), `internal_endpoint`, `ca_certificate` and an
 //! exec-plugin `kubeconfig` (§4).
 
+use super::folder::{common_attrs, common_body};
 use super::maintenance;
 use super::rest::{attr, Collection};
-use super::vpc::{common_attrs, common_body};
 use super::{Cx, Kind, Readiness, Timeouts};
 use crate::client::Service;
 use crate::convert::{int64, int_attr, strings, text, Obj};

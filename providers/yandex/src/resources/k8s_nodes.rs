@@ -1,9 +1,9 @@
 //! Managed Kubernetes node groups (reference §3.6): memory and disk in GB in the stack, bytes on
 //! the wire; fixed or auto scale; taints as `key=value:Effect`.
 
+use super::folder::common_attrs;
 use super::maintenance;
 use super::rest::{attr, list_pages, Collection};
-use super::vpc::common_attrs;
 use super::{Cx, Kind, Readiness, Timeouts};
 use crate::client::{Request, Service};
 use crate::convert::{bytes_to_gb, gb_to_bytes, int64, int_attr, strings, text, Obj};

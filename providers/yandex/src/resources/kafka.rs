@@ -1,9 +1,9 @@
 //! Managed Service for Apache Kafka clusters (reference §3.7), with `bootstrap_servers` from
 //! the hosts list; topics and users are in `kafka_children.rs`.
 
+use super::folder::{common_attrs, common_body};
 use super::mdb::{self, config_key, non_empty, resources_attrs, resources_body, versioned};
 use super::rest::{attr, Collection};
-use super::vpc::{common_attrs, common_body};
 use super::{Cx, Kind, Readiness, Timeouts};
 use crate::client::Service;
 use crate::convert::{int64, int_attr, settings_from_api, settings_to_api, strings, Obj};

@@ -3,6 +3,7 @@
 //! delete it. One file per service family; [`rest`] holds the shared REST patterns.
 
 mod child;
+mod folder;
 mod iam;
 mod k8s;
 mod k8s_nodes;
@@ -141,9 +142,9 @@ pub trait Kind: Send + Sync {
 /// The kind of a resource type.
 pub fn kind(type_name: &str) -> Option<&'static dyn Kind> {
     let k: &'static dyn Kind = match type_name {
-        "yandex_vpc_network" => &vpc::Network,
-        "yandex_vpc_subnet" => &vpc::Subnet,
-        "yandex_iam_service_account" => &iam::ServiceAccount,
+        "yandex_vpc_network" => &vpc::NETWORK,
+        "yandex_vpc_subnet" => &vpc::SUBNET,
+        "yandex_iam_service_account" => &iam::SERVICE_ACCOUNT,
         "yandex_resourcemanager_folder_iam_member" => &iam::FolderMember,
         "yandex_kubernetes_cluster" => &k8s::Cluster,
         "yandex_kubernetes_node_group" => &k8s_nodes::NodeGroup,

@@ -2,11 +2,11 @@
 //! `fqdn` = `c-<id>.rw.mdb.yandexcloud.net`; databases and users are in
 //! `postgresql_children.rs`.
 
+use super::folder::{common_attrs, common_body};
 use super::mdb::{
     self, config_key, non_empty, resources_attrs, resources_body, sort_list, versioned,
 };
 use super::rest::{attr, mutate, Collection};
-use super::vpc::{common_attrs, common_body};
 use super::{Cx, Kind, Readiness, Timeouts};
 use crate::client::{Method, Service};
 use crate::convert::{int64, int_attr, settings_from_api, settings_to_api, strings, Obj};

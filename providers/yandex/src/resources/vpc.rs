@@ -1,53 +1,30 @@
 //! VPC networks and subnets (reference §3.1, §3.2).
 
-use super::rest::{attr, Collection};
-use super::{Cx, Kind, Timeouts};
+use super::folder::{common_attrs, common_body, FolderKind};
+use super::rest::Collection;
+use super::Timeouts;
 use crate::client::Service;
 use crate::convert::{strings, Obj};
-use crate::mask::{rules, Rule};
-use mlstack_provider_api::ProviderError;
 use serde_json::{json, Value as Json};
 
-/// `id, name, description, labels, folder_id, created_at` of any resource that has them.
-pub fn common_attrs(api: &Json) -> Obj {
-    Obj::new()
-        .copy("id", api, "id")
-        .set(
-            "name",
-            json!(api.get("name").and_then(Json::as_str).unwrap_or("")),
-        )
-        .set(
-            "description",
-            json!(api.get("description").and_then(Json::as_str).unwrap_or("")),
-        )
-        .set(
-            "labels",
-            api.get("labels")
-                .filter(|l| l.is_object())
-                .cloned()
-                .unwrap_or_else(|| json!({})),
-        )
-        .copy("folder_id", api, "folderId")
-        .copy("created_at", api, "createdAt")
-}
-
-/// `folderId, name, description, labels` of a create body.
-pub fn common_body(d: &Json) -> Obj {
-    Obj::new()
-        .copy("folderId", d, "folder_id")
-        .copy("name", d, "name")
-        .copy("description", d, "description")
-        .copy("labels", d, "labels")
-}
-
-const NETWORKS: Collection = Collection {
-    service: Service::Vpc,
-    path: "/vpc/v1/networks",
-    list_key: "networks",
-    id_key: "networkId",
+/// `yandex_vpc_network`.
+pub static NETWORK: FolderKind = FolderKind {
+    type_name: "yandex_vpc_network",
+    collection: Collection {
+        service: Service::Vpc,
+        path: "/vpc/v1/networks",
+        list_key: "networks",
+        id_key: "networkId",
+    },
+    timeouts: Timeouts::minutes(1, 1, 1),
+    mask: &[
+        ("name", "name"),
+        ("description", "description"),
+        ("labels", "labels"),
+    ],
+    attrs: network_attrs,
+    body: |d| common_body(d).build(),
 };
-
-pub struct Network;
 
 fn network_attrs(api: &Json) -> Json {
     common_attrs(api)
@@ -61,71 +38,27 @@ fn network_attrs(api: &Json) -> Json {
         .build()
 }
 
-#[async_trait::async_trait]
-impl Kind for Network {
-    fn type_name(&self) -> &'static str {
-        "yandex_vpc_network"
-    }
-
-    fn mask_rules(&self, _planned: &Json) -> Vec<Rule> {
-        rules(&[
-            ("name", "name"),
-            ("description", "description"),
-            ("labels", "labels"),
-        ])
-    }
-
-    async fn read(&self, cx: &Cx<'_>, attrs: &Json) -> Result<Option<Json>, ProviderError> {
-        Ok(NETWORKS
-            .get(cx, self, attr(attrs, "id"))
-            .await?
-            .map(|a| network_attrs(&a)))
-    }
-
-    async fn find(&self, cx: &Cx<'_>, d: &Json) -> Result<Option<Json>, ProviderError> {
-        Ok(NETWORKS
-            .find(cx, self, attr(d, "folder_id"), attr(d, "name"))
-            .await?
-            .map(|a| network_attrs(&a)))
-    }
-
-    async fn create(&self, cx: &Cx<'_>, d: &Json) -> Result<Json, ProviderError> {
-        let api = NETWORKS.create(cx, self, common_body(d).build()).await?;
-        Ok(network_attrs(&api))
-    }
-
-    async fn update(
-        &self,
-        cx: &Cx<'_>,
-        planned: &Json,
-        prior: &Json,
-        mask: &[String],
-    ) -> Result<Json, ProviderError> {
-        let api = NETWORKS
-            .update(
-                cx,
-                self,
-                attr(prior, "id"),
-                &common_body(planned).build(),
-                mask,
-            )
-            .await?;
-        Ok(network_attrs(&api))
-    }
-
-    async fn delete(&self, cx: &Cx<'_>, attrs: &Json) -> Result<(), ProviderError> {
-        NETWORKS.delete(cx, self, attr(attrs, "id")).await
-    }
-}
-
-const SUBNETS: Collection = Collection {
-    service: Service::Vpc,
-    path: "/vpc/v1/subnets",
-    list_key: "subnets",
-    id_key: "subnetId",
+/// `yandex_vpc_subnet`.
+pub static SUBNET: FolderKind = FolderKind {
+    type_name: "yandex_vpc_subnet",
+    collection: Collection {
+        service: Service::Vpc,
+        path: "/vpc/v1/subnets",
+        list_key: "subnets",
+        id_key: "subnetId",
+    },
+    timeouts: Timeouts::minutes(3, 3, 3),
+    mask: &[
+        ("name", "name"),
+        ("description", "description"),
+        ("labels", "labels"),
+        ("route_table_id", "routeTableId"),
+        ("dhcp_options", "dhcpOptions"),
+        ("v4_cidr_blocks", "v4CidrBlocks"),
+    ],
+    attrs: subnet_attrs,
+    body: subnet_body,
 };
-
-pub struct Subnet;
 
 fn subnet_attrs(api: &Json) -> Json {
     let dhcp = api.get("dhcpOptions").filter(|d| d.is_object()).map(|d| {
@@ -166,64 +99,6 @@ fn subnet_body(d: &Json) -> Json {
         .copy("routeTableId", d, "route_table_id")
         .set("dhcpOptions", dhcp.unwrap_or(Json::Null))
         .build()
-}
-
-#[async_trait::async_trait]
-impl Kind for Subnet {
-    fn type_name(&self) -> &'static str {
-        "yandex_vpc_subnet"
-    }
-
-    fn timeouts(&self) -> Timeouts {
-        Timeouts::minutes(3, 3, 3)
-    }
-
-    fn mask_rules(&self, _planned: &Json) -> Vec<Rule> {
-        rules(&[
-            ("name", "name"),
-            ("description", "description"),
-            ("labels", "labels"),
-            ("route_table_id", "routeTableId"),
-            ("dhcp_options", "dhcpOptions"),
-            ("v4_cidr_blocks", "v4CidrBlocks"),
-        ])
-    }
-
-    async fn read(&self, cx: &Cx<'_>, attrs: &Json) -> Result<Option<Json>, ProviderError> {
-        Ok(SUBNETS
-            .get(cx, self, attr(attrs, "id"))
-            .await?
-            .map(|a| subnet_attrs(&a)))
-    }
-
-    async fn find(&self, cx: &Cx<'_>, d: &Json) -> Result<Option<Json>, ProviderError> {
-        Ok(SUBNETS
-            .find(cx, self, attr(d, "folder_id"), attr(d, "name"))
-            .await?
-            .map(|a| subnet_attrs(&a)))
-    }
-
-    async fn create(&self, cx: &Cx<'_>, d: &Json) -> Result<Json, ProviderError> {
-        let api = SUBNETS.create(cx, self, subnet_body(d)).await?;
-        Ok(subnet_attrs(&api))
-    }
-
-    async fn update(
-        &self,
-        cx: &Cx<'_>,
-        planned: &Json,
-        prior: &Json,
-        mask: &[String],
-    ) -> Result<Json, ProviderError> {
-        let api = SUBNETS
-            .update(cx, self, attr(prior, "id"), &subnet_body(planned), mask)
-            .await?;
-        Ok(subnet_attrs(&api))
-    }
-
-    async fn delete(&self, cx: &Cx<'_>, attrs: &Json) -> Result<(), ProviderError> {
-        SUBNETS.delete(cx, self, attr(attrs, "id")).await
-    }
 }
 
 #[cfg(test)]
