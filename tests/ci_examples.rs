@@ -7,7 +7,7 @@
 mod common;
 
 use common::moto::Moto;
-use common::{bin, tool, wait_with_guard, Run, Work};
+use common::{bin, tool, wait_with_guard, Run, SandboxDown, Work};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -243,15 +243,6 @@ fn the_pipelines_commands_work_on_encrypted_state_in_a_bucket() {
     }
 }
 
-/// Stops the working directory's sandbox even when an assertion fails.
-struct Down<'a>(&'a Work);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.run(&["sandbox", "down"]);
-    }
-}
-
 const K8S_STACK: &str = r#"
 stack:
   name: ci-k8s
@@ -285,7 +276,7 @@ fn the_pipelines_commands_work_in_the_sandbox_with_state_in_the_cluster() {
         return;
     }
     let w = Work::new();
-    let _down = Down(&w);
+    let _down = SandboxDown(&w);
     w.write("stacks/app.yaml", K8S_STACK);
     let env = [
         ("MLSTACK_STATE_KEY", STATE_KEY),

@@ -95,25 +95,7 @@ impl Drop for Sandbox {
     }
 }
 
-const BODY: &str = r#"
-variables:
-  gate:
-    type: string
-    default: "true"
-resources:
-  pw:
-    type: random_password
-    properties:
-      length: 24
-  step:
-    type: local_command
-    properties:
-      command: ["sh", "-c", "${var.gate}"]
-outputs:
-  pw:
-    value: ${pw.result}
-    sensitive: true
-"#;
+use common::LOCKING_STACK_BODY as BODY;
 
 /// A stack keeping its state in the sandbox through an explicit kubeconfig.
 fn k8s_stack(sb: &Sandbox, encryption: bool) -> String {

@@ -6,17 +6,8 @@
 
 mod common;
 
-use common::{tool, Run, Work};
+use common::{tool, Run, SandboxDown, Work};
 use std::process::Command;
-
-/// Stops the sandbox even when an assertion fails.
-struct Down<'a>(&'a Work);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.run(&["sandbox", "down"]);
-    }
-}
 
 fn example() -> String {
     format!(
@@ -68,7 +59,7 @@ fn example_applies_plans_empty_repairs_drift_and_destroys() {
         return;
     }
     let w = Work::new();
-    let _down = Down(&w);
+    let _down = SandboxDown(&w);
     up(&w, &[]);
 
     let r = ml(&w, &["apply", "--auto-approve"]);
@@ -206,7 +197,7 @@ fn example_applies_plans_empty_repairs_drift_and_destroys() {
 #[test]
 fn apply_succeeds_under_injected_errors() {
     let w = Work::new();
-    let _down = Down(&w);
+    let _down = SandboxDown(&w);
     up(&w, &["--error-rate", "0.1"]);
     let r = ml(&w, &["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -244,7 +235,7 @@ resources:
 #[test]
 fn an_immutable_field_change_plans_a_replacement_naming_it() {
     let w = Work::new();
-    let _down = Down(&w);
+    let _down = SandboxDown(&w);
     up(&w, &[]);
     w.write("stack.yaml", SELECTOR_STACK);
     let r = w.run(&["apply", "stack.yaml", "--sandbox", "--auto-approve"]);
@@ -282,7 +273,7 @@ fn an_immutable_field_change_plans_a_replacement_naming_it() {
 #[test]
 fn a_client_certificate_kubeconfig_works_for_kubectl_and_mlstack() {
     let w = Work::new();
-    let _down = Down(&w);
+    let _down = SandboxDown(&w);
     up(&w, &[]);
     let kc = w.run(&["sandbox", "kubeconfig", "--client-cert"]);
     assert_eq!(kc.code, 0, "{kc:?}");

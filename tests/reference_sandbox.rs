@@ -6,19 +6,10 @@
 
 mod common;
 
-use common::{tool, wait_with_guard, Run, Work};
+use common::{tool, wait_with_guard, Run, SandboxDown, Work};
 use serde_json::Value;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// Stops the sandbox even when an assertion fails.
-struct Down<'a>(&'a Work);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.run(&["sandbox", "down"]);
-    }
-}
 
 fn stack() -> String {
     format!("{}/stacks/fraud-detection.yaml", env!("CARGO_MANIFEST_DIR"))
@@ -32,6 +23,21 @@ fn ml(w: &Work, args: &[&str]) -> Run {
     all.push("--sandbox");
     let child = w.command(&all).spawn().expect("spawn mlstack");
     wait_with_guard(child, Duration::from_secs(600))
+}
+
+/// Starts the sandbox with quick readiness, the given operation delay and extra flags.
+fn up(w: &Work, operation_delay: &str, extra: &[&str]) {
+    let mut args = vec![
+        "sandbox",
+        "up",
+        "--ready-delay",
+        "50ms",
+        "--operation-delay",
+        operation_delay,
+    ];
+    args.extend_from_slice(extra);
+    let r = w.run(&args);
+    assert_eq!(r.code, 0, "{r:?}");
 }
 
 fn status(w: &Work) -> Value {
@@ -77,16 +83,8 @@ fn assert_cloud_empty(w: &Work) {
 fn the_reference_stack_bootstraps_in_one_apply_and_destroys() {
     let kubectl = tool("kubectl");
     let w = Work::new();
-    let _down = Down(&w);
-    let r = w.run(&[
-        "sandbox",
-        "up",
-        "--ready-delay",
-        "50ms",
-        "--operation-delay",
-        "100ms",
-    ]);
-    assert_eq!(r.code, 0, "{r:?}");
+    let _down = SandboxDown(&w);
+    up(&w, "100ms", &[]);
 
     let r = ml(&w, &["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -155,17 +153,9 @@ fn the_reference_stack_bootstraps_in_one_apply_and_destroys() {
 #[test]
 fn an_apply_killed_half_way_converges_with_no_duplicates() {
     let w = Work::new();
-    let _down = Down(&w);
+    let _down = SandboxDown(&w);
     // Slow operations leave a wide window between sending a create and recording it.
-    let r = w.run(&[
-        "sandbox",
-        "up",
-        "--ready-delay",
-        "50ms",
-        "--operation-delay",
-        "2s",
-    ]);
-    assert_eq!(r.code, 0, "{r:?}");
+    up(&w, "2s", &[]);
 
     let stack = stack();
     let mut apply = w
@@ -210,22 +200,10 @@ fn an_apply_killed_half_way_converges_with_no_duplicates() {
 #[test]
 fn the_bootstrap_survives_injected_cloud_and_kubernetes_faults() {
     let w = Work::new();
-    let _down = Down(&w);
+    let _down = SandboxDown(&w);
     // 10 % of requests to both emulators answer 500/429/409 (Yandex-format bodies on the cloud
     // side), 2 % drop the connection.
-    let r = w.run(&[
-        "sandbox",
-        "up",
-        "--ready-delay",
-        "50ms",
-        "--operation-delay",
-        "100ms",
-        "--error-rate",
-        "0.1",
-        "--drop-rate",
-        "0.02",
-    ]);
-    assert_eq!(r.code, 0, "{r:?}");
+    up(&w, "100ms", &["--error-rate", "0.1", "--drop-rate", "0.02"]);
     let r = ml(&w, &["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
     let r = ml(&w, &["plan", "--detailed-exitcode"]);

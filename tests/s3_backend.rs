@@ -37,25 +37,7 @@ backend:
     )
 }
 
-const BODY: &str = r#"
-variables:
-  gate:
-    type: string
-    default: "true"
-resources:
-  pw:
-    type: random_password
-    properties:
-      length: 24
-  step:
-    type: local_command
-    properties:
-      command: ["sh", "-c", "${var.gate}"]
-outputs:
-  pw:
-    value: ${pw.result}
-    sensitive: true
-"#;
+use common::LOCKING_STACK_BODY as BODY;
 
 fn command(w: &Work, key: &str, args: &[&str]) -> Command {
     let mut c = w.command(args);

@@ -3,19 +3,10 @@
 
 mod common;
 
-use common::{tool, Work};
+use common::{tool, SandboxDown, Work};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-
-/// Stops the sandbox even when an assertion fails.
-struct Down<'a>(&'a Work);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.run(&["sandbox", "down"]);
-    }
-}
 
 /// Runs a command whose stdout is a pipe and reads it to EOF: if anything detached kept the
 /// pipe open, EOF never comes and the guard fires.
@@ -54,7 +45,7 @@ fn kubectl(w: &Work, args: &[&str]) -> Option<std::process::Output> {
 #[test]
 fn sandbox_up_is_detached_idempotent_and_serves_kubectl() {
     let w = Work::new();
-    let _down = Down(&w);
+    let _down = SandboxDown(&w);
     let (code, first) = run_to_eof(&w, &["sandbox", "up", "--ready-delay", "100ms"]);
     assert_eq!(code, 0, "{first}");
     assert!(first.contains("emulator"), "{first}");

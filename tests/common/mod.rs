@@ -34,6 +34,37 @@ impl std::fmt::Debug for Run {
     }
 }
 
+/// Stops the working directory's sandbox when dropped, even when an assertion fails.
+pub struct SandboxDown<'a>(pub &'a Work);
+
+impl Drop for SandboxDown<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["sandbox", "down"]);
+    }
+}
+
+/// The body the state-backend tests share: a secret in state (to grep for) and a command
+/// whose `gate` variable can make an apply slow or fail while it holds the lock.
+pub const LOCKING_STACK_BODY: &str = r#"
+variables:
+  gate:
+    type: string
+    default: "true"
+resources:
+  pw:
+    type: random_password
+    properties:
+      length: 24
+  step:
+    type: local_command
+    properties:
+      command: ["sh", "-c", "${var.gate}"]
+outputs:
+  pw:
+    value: ${pw.result}
+    sensitive: true
+"#;
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mlstack"))
 }
