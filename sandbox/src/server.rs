@@ -55,7 +55,7 @@ struct Shared {
     token: String,
     also_accept: Option<TokenCheck>,
     ready_delay: Duration,
-    latency: Mutex<Duration>,
+    latency: Duration,
     faults: Mutex<Faults>,
 }
 
@@ -114,7 +114,7 @@ impl KubeApi {
             token: token.clone(),
             also_accept: config.also_accept.clone(),
             ready_delay: config.ready_delay,
-            latency: Mutex::new(config.latency),
+            latency: config.latency,
             faults: Mutex::new(config.faults.clone()),
         });
         let (stop, stopped) = watch::channel(false);
@@ -150,13 +150,6 @@ impl Handle {
     pub fn set_faults(&self, faults: Faults) {
         if let Ok(mut f) = self.shared.faults.lock() {
             *f = faults;
-        }
-    }
-
-    /// Changes the added latency of the running server.
-    pub fn set_latency(&self, latency: Duration) {
-        if let Ok(mut l) = self.shared.latency.lock() {
-            *l = latency;
         }
     }
 }
@@ -254,7 +247,7 @@ async fn serve(
         let e = ApiError::new(401, "Unauthorized", "Unauthorized");
         return Ok(respond(401, &e.to_status(), None));
     }
-    let latency = shared.latency.lock().map(|l| *l).unwrap_or_default();
+    let latency = shared.latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }

@@ -63,7 +63,7 @@ struct Shared {
     fleet: Fleet,
     oauth_token: String,
     audiences: Vec<String>,
-    latency: Mutex<Duration>,
+    latency: Duration,
     faults: Mutex<Faults>,
     stopped: watch::Receiver<bool>,
 }
@@ -128,7 +128,7 @@ impl Cloud {
                 jwt::AUDIENCE.to_string(),
                 format!("{endpoint}/iam/v1/tokens"),
             ],
-            latency: Mutex::new(config.latency),
+            latency: config.latency,
             faults: Mutex::new(config.faults.clone()),
             stopped: stopped.clone(),
         });
@@ -175,13 +175,6 @@ impl CloudHandle {
     pub fn set_faults(&self, faults: Faults) {
         if let Ok(mut f) = self.shared.faults.lock() {
             *f = faults;
-        }
-    }
-
-    /// Changes the added latency of the running cloud.
-    pub fn set_latency(&self, latency: Duration) {
-        if let Ok(mut l) = self.shared.latency.lock() {
-            *l = latency;
         }
     }
 
@@ -341,7 +334,7 @@ async fn serve(
     let bearer = header("authorization")
         .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()));
     let idempotency_key = header("idempotency-key");
-    let latency = shared.latency.lock().map(|l| *l).unwrap_or_default();
+    let latency = shared.latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
