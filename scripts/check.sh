@@ -34,6 +34,14 @@ if ! moto_ok; then
   command -v moto_server >/dev/null || export PATH="$(python3 -m site --user-base)/bin:$PATH"
 fi
 
+# kubectl comes with the machine (no registry here ships it); the tests drive it for real.
+command -v kubectl >/dev/null || { echo "kubectl is required on PATH (the tests drive the real kubectl)"; exit 1; }
+
+# Every tool the tests drive must be here now: a missing one fails its tests (never a skip).
+for t in promtool amtool kubectl moto_server; do
+  command -v "$t" >/dev/null || { echo "$t is missing after installation"; exit 1; }
+done
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -D warnings"

@@ -178,7 +178,7 @@ const REMOTE_ENV: &[(&str, &str)] = &[
 
 #[test]
 fn the_pipelines_commands_work_on_encrypted_state_in_a_bucket() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let bucket = moto.bucket("ci-state");
     let w = Work::new();
     let backend = format!(
@@ -272,9 +272,6 @@ resources:
 
 #[test]
 fn the_pipelines_commands_work_in_the_sandbox_with_state_in_the_cluster() {
-    if tool("kubectl").is_none() {
-        return;
-    }
     let w = Work::new();
     let _down = SandboxDown(&w);
     w.write("stacks/app.yaml", K8S_STACK);
@@ -300,7 +297,7 @@ fn the_pipelines_commands_work_in_the_sandbox_with_state_in_the_cluster() {
     let kc = w.run(&["sandbox", "kubeconfig"]);
     assert_eq!(kc.code, 0, "{kc:?}");
     let kc = w.write("kc", &kc.stdout);
-    let out = Command::new("kubectl")
+    let out = Command::new(tool("kubectl"))
         .args(["--kubeconfig", &kc.display().to_string()])
         .args(["--cache-dir", &w.path("kcache").display().to_string()])
         .args([
@@ -334,7 +331,7 @@ fn the_pipelines_commands_work_in_the_sandbox_with_state_in_the_cluster() {
         .and_then(|r| r["attributes"]["result"].as_str())
         .unwrap()
         .to_string();
-    let secrets = Command::new("kubectl")
+    let secrets = Command::new(tool("kubectl"))
         .args(["--kubeconfig", &kc.display().to_string()])
         .args(["--cache-dir", &w.path("kcache").display().to_string()])
         .args(["get", "secrets", "-A", "-o", "json"])

@@ -5,7 +5,7 @@
 //! a killed holder on this machine blocks nobody; a state larger than one Secret is split and
 //! round-trips; with encryption no secret is in any Secret; `--sandbox` keeps the state in
 //! the sandbox and later commands follow it; migration from s3 (moto) is byte for byte.
-//! Under CI=true a missing kubectl or moto_server fails instead of skipping.
+//! A missing kubectl or moto_server fails the test (scripts/check.sh installs them).
 
 mod common;
 
@@ -29,12 +29,11 @@ struct Sandbox {
 }
 
 impl Sandbox {
-    fn up() -> Option<Sandbox> {
+    fn up() -> Sandbox {
         Sandbox::up_with(&[])
     }
 
-    fn up_with(extra: &[&str]) -> Option<Sandbox> {
-        tool("kubectl")?;
+    fn up_with(extra: &[&str]) -> Sandbox {
         let w = Work::new();
         let mut args = vec!["sandbox", "up", "--ready-delay", "50ms"];
         args.extend_from_slice(extra);
@@ -43,7 +42,7 @@ impl Sandbox {
         let kc = w.run(&["sandbox", "kubeconfig"]);
         assert_eq!(kc.code, 0, "{kc:?}");
         let path = w.write("kc", &kc.stdout);
-        Some(Sandbox { w, kc: path })
+        Sandbox { w, kc: path }
     }
 
     /// The backend the stacks below use, for looking at the Lease and the Secrets.
@@ -64,7 +63,7 @@ impl Sandbox {
     /// Every Secret in the namespace with its data decoded, by name.
     fn secrets(&self) -> BTreeMap<String, Vec<u8>> {
         use base64::Engine;
-        let out = Command::new("kubectl")
+        let out = Command::new(tool("kubectl"))
             .args(["--kubeconfig", &self.kc.display().to_string()])
             .args(["--cache-dir", &self.w.path("kcache").display().to_string()])
             .args(["get", "secrets", "-n", "default", "-o", "json"])
@@ -160,7 +159,7 @@ fn lock_id_in(stderr: &str) -> String {
 
 #[test]
 fn two_working_copies_take_turns_and_a_long_run_keeps_its_lease() {
-    let Some(sb) = Sandbox::up() else { return };
+    let sb = Sandbox::up();
     let (a, b) = (&sb.w, Work::new());
     for w in [a, &b] {
         w.write("stack.yaml", &k8s_stack(&sb, true));
@@ -276,7 +275,7 @@ fn foreign_lease(id: &str, host: &str, renewed: SystemTime) -> Json {
 
 #[test]
 fn expired_leases_are_taken_over_and_live_ones_need_force_unlock() {
-    let Some(sb) = Sandbox::up() else { return };
+    let sb = Sandbox::up();
     let w = &sb.w;
     w.write("stack.yaml", &k8s_stack(&sb, false));
     let backend = sb.backend();
@@ -347,7 +346,7 @@ fn expired_leases_are_taken_over_and_live_ones_need_force_unlock() {
 
 #[test]
 fn with_sandbox_a_large_state_is_split_and_round_trips() {
-    let Some(sb) = Sandbox::up() else { return };
+    let sb = Sandbox::up();
     let w = &sb.w;
     // No connection settings: `--sandbox` puts the state in this directory's sandbox.
     w.write(
@@ -409,8 +408,8 @@ fn with_sandbox_a_large_state_is_split_and_round_trips() {
 
 #[test]
 fn migration_from_s3_is_byte_for_byte() {
-    let Some(moto) = Moto::start() else { return };
-    let Some(sb) = Sandbox::up() else { return };
+    let moto = Moto::start();
+    let sb = Sandbox::up();
     moto.bucket("moved");
     let w = &sb.w;
     let s3 = format!(
@@ -466,7 +465,7 @@ fn backend_settings_are_checked_at_their_line_with_hints() {
 
 #[test]
 fn a_stopped_run_releases_its_lease() {
-    let Some(sb) = Sandbox::up() else { return };
+    let sb = Sandbox::up();
     let w = &sb.w;
     // A plan that blocks while holding the lock: its data source reads a FIFO nobody writes.
     let fifo = w.path("fifo");
@@ -502,9 +501,7 @@ fn a_stopped_run_releases_its_lease() {
 #[test]
 fn state_and_lock_survive_injected_faults() {
     // A fifth of the requests answered 409, 429 or 500, and some connections dropped.
-    let Some(sb) = Sandbox::up_with(&["--error-rate", "0.2", "--drop-rate", "0.05"]) else {
-        return;
-    };
+    let sb = Sandbox::up_with(&["--error-rate", "0.2", "--drop-rate", "0.05"]);
     let w = &sb.w;
     w.write("stack.yaml", &k8s_stack(&sb, true));
     for _ in 0..3 {

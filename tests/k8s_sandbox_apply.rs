@@ -2,7 +2,7 @@
 //! directory, stopped by a guard): the 50+ object example applies, the next plan is empty,
 //! drift made with the real kubectl shows (naming the manager) and is repaired, the HPA's
 //! replica changes are not drift, destroy removes everything, and an apply under 10 % injected
-//! errors succeeds. Under CI=true a missing kubectl fails the test instead of skipping it.
+//! errors succeeds. A missing kubectl fails the test.
 
 mod common;
 
@@ -18,7 +18,7 @@ fn example() -> String {
 
 /// Runs kubectl with the sandbox kubeconfig `mlstack sandbox kubeconfig` printed.
 fn kubectl(w: &Work, args: &[&str]) -> (bool, String) {
-    let out = Command::new("kubectl")
+    let out = Command::new(tool("kubectl"))
         .args(["--kubeconfig", &w.path("kc").display().to_string()])
         .args(["--cache-dir", &w.path("kcache").display().to_string()])
         .args(args)
@@ -55,9 +55,6 @@ fn ml(w: &Work, args: &[&str]) -> Run {
 
 #[test]
 fn example_applies_plans_empty_repairs_drift_and_destroys() {
-    if tool("kubectl").is_none() {
-        return;
-    }
     let w = Work::new();
     let _down = SandboxDown(&w);
     up(&w, &[]);
@@ -280,10 +277,8 @@ fn a_client_certificate_kubeconfig_works_for_kubectl_and_mlstack() {
     assert!(kc.stdout.contains("client-certificate-data"));
     assert!(!kc.stdout.contains("token:"));
     w.write("kc", &kc.stdout);
-    if tool("kubectl").is_some() {
-        let (ok, out) = kubectl(&w, &["get", "namespace", "kube-system", "-o", "name"]);
-        assert!(ok, "{out}");
-    }
+    let (ok, out) = kubectl(&w, &["get", "namespace", "kube-system", "-o", "name"]);
+    assert!(ok, "{out}");
     // Without --sandbox: the provider block names the kubeconfig, as for kind or k3s.
     w.write(
         "stack.yaml",

@@ -117,32 +117,30 @@ fn the_reference_stack_bootstraps_in_one_apply_and_destroys() {
         "{r:?}"
     );
 
-    if kubectl.is_some() {
-        // `sandbox kubeconfig` defaults to the newest cluster of the sandbox cloud.
-        let kc = w.run(&["sandbox", "kubeconfig", "--cluster", "fraud-detection"]);
-        assert_eq!(kc.code, 0, "{kc:?}");
-        assert!(kc
-            .stdout
-            .contains(cluster["endpoint"].as_str().unwrap_or("?")));
-        w.write("kc", &kc.stdout);
-        let out = Command::new("kubectl")
-            .args(["--kubeconfig", &w.path("kc").display().to_string()])
-            .args(["--cache-dir", &w.path("kcache").display().to_string()])
-            .args([
-                "-n",
-                "ml",
-                "get",
-                "hpa",
-                "fraud-detection",
-                "-o",
-                "jsonpath={.spec.minReplicas}..{.spec.maxReplicas}",
-            ])
-            .env("HOME", w.path("home"))
-            .output()
-            .expect("kubectl");
-        assert!(out.status.success(), "{out:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "4..6");
-    }
+    // `sandbox kubeconfig` defaults to the newest cluster of the sandbox cloud.
+    let kc = w.run(&["sandbox", "kubeconfig", "--cluster", "fraud-detection"]);
+    assert_eq!(kc.code, 0, "{kc:?}");
+    assert!(kc
+        .stdout
+        .contains(cluster["endpoint"].as_str().unwrap_or("?")));
+    w.write("kc", &kc.stdout);
+    let out = Command::new(&kubectl)
+        .args(["--kubeconfig", &w.path("kc").display().to_string()])
+        .args(["--cache-dir", &w.path("kcache").display().to_string()])
+        .args([
+            "-n",
+            "ml",
+            "get",
+            "hpa",
+            "fraud-detection",
+            "-o",
+            "jsonpath={.spec.minReplicas}..{.spec.maxReplicas}",
+        ])
+        .env("HOME", w.path("home"))
+        .output()
+        .expect("kubectl");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "4..6");
 
     let r = ml(&w, &["destroy", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");

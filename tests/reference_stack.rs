@@ -111,7 +111,8 @@ fn renders_the_whole_system() {
 fn rendered_rules_pass_promtool_and_alertmanager_config_passes_amtool() {
     let w = Work::new();
     let files = render(&w);
-    if let Some(promtool) = tool("promtool") {
+    {
+        let promtool = tool("promtool");
         let rules: Vec<PathBuf> = files
             .keys()
             .filter(|k| k.starts_with(&format!("{BUNDLE}/rules/")) && !k.contains("/tests/"))
@@ -130,7 +131,8 @@ fn rendered_rules_pass_promtool_and_alertmanager_config_passes_amtool() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    if let Some(amtool) = tool("amtool") {
+    {
+        let amtool = tool("amtool");
         let out = std::process::Command::new(&amtool)
             .arg("check-config")
             .arg(w.path("out").join(BUNDLE).join("alertmanager.yaml"))

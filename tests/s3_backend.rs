@@ -100,7 +100,7 @@ fn lock_id_in(stderr: &str) -> String {
 #[test]
 fn the_server_honours_conditional_writes() {
     // The lock relies on it: an S3 server that ignores If-None-Match would let two runs in.
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let bucket = moto.bucket("cond");
     let c = bucket.client();
     c.put("k", b"one".to_vec(), true).unwrap();
@@ -113,7 +113,7 @@ fn the_server_honours_conditional_writes() {
 
 #[test]
 fn two_working_copies_take_turns_and_the_lock_is_honoured() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let bucket = moto.bucket("turns");
     let (a, b) = (Work::new(), Work::new());
     let signals = tempfile::tempdir().unwrap();
@@ -213,7 +213,7 @@ fn kill_a_holder(bucket: &S3Backend, a: &Work) {
 
 #[test]
 fn a_killed_holder_elsewhere_leaves_a_lock_that_force_unlock_clears() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let bucket = moto.bucket("killed");
     let (a, b) = (Work::new(), Work::new());
     for w in [&a, &b] {
@@ -259,7 +259,7 @@ fn a_killed_holder_elsewhere_leaves_a_lock_that_force_unlock_clears() {
 
 #[test]
 fn a_killed_holder_on_this_machine_does_not_block_the_next_run() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let bucket = moto.bucket("here");
     let (a, b) = (Work::new(), Work::new());
     for w in [&a, &b] {
@@ -274,7 +274,7 @@ fn a_killed_holder_on_this_machine_does_not_block_the_next_run() {
 
 #[test]
 fn migration_round_trips_byte_for_byte_and_encrypts() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let bucket = moto.bucket("moved");
     let w = Work::new();
     let local = format!("\nstack:\n  name: demo\n{BODY}");
@@ -315,7 +315,7 @@ fn migration_round_trips_byte_for_byte_and_encrypts() {
 
 #[test]
 fn a_wrong_or_missing_key_is_a_clear_error_and_changes_nothing() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let bucket = moto.bucket("keys");
     let w = Work::new();
     w.write("stack.yaml", &s3_stack(&moto, "keys", true));
@@ -348,7 +348,7 @@ fn a_wrong_or_missing_key_is_a_clear_error_and_changes_nothing() {
 
 #[test]
 fn push_refuses_other_lineages_and_old_serials_unless_forced() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.bucket("push");
     let w = Work::new();
     w.write("stack.yaml", &s3_stack(&moto, "push", false));
@@ -395,7 +395,7 @@ fn push_refuses_other_lineages_and_old_serials_unless_forced() {
 
 #[test]
 fn saved_plans_are_encrypted_with_the_state_key() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.bucket("plans");
     let w = Work::new();
     w.write("stack.yaml", &s3_stack(&moto, "plans", true));
@@ -527,7 +527,7 @@ fn signal(child: &Child, sig: i32) {
 
 #[test]
 fn a_stopped_run_releases_its_remote_lock() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let bucket = moto.bucket("stop");
     let w = Work::new();
     // A plan that blocks while holding the lock: its data source reads a FIFO nobody writes.

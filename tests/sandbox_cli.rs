@@ -1,5 +1,5 @@
 //! `mlstack sandbox up|down|status|kubeconfig` through the real binary, checked with the real
-//! kubectl. Under CI=true a missing kubectl fails the test instead of skipping it.
+//! kubectl. A missing kubectl fails the test (scripts/check.sh checks for it).
 
 mod common;
 
@@ -30,16 +30,14 @@ fn run_to_eof(w: &Work, args: &[&str]) -> (i32, String) {
     (code, text)
 }
 
-fn kubectl(w: &Work, args: &[&str]) -> Option<std::process::Output> {
-    tool("kubectl")?;
-    let out = Command::new("kubectl")
+fn kubectl(w: &Work, args: &[&str]) -> std::process::Output {
+    Command::new(tool("kubectl"))
         .args(["--kubeconfig", &w.path("kc").display().to_string()])
         .args(["--cache-dir", &w.path("kcache").display().to_string()])
         .args(args)
         .env("HOME", w.path("home"))
         .output()
-        .expect("kubectl");
-    Some(out)
+        .expect("kubectl")
 }
 
 #[test]
@@ -73,27 +71,25 @@ fn sandbox_up_is_detached_idempotent_and_serves_kubectl() {
     let kc = w.run(&["sandbox", "kubeconfig"]);
     assert_eq!(kc.code, 0, "{kc:?}");
     w.write("kc", &kc.stdout);
-    if let Some(out) = kubectl(&w, &["get", "namespaces"]) {
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{out:?}");
-        assert!(text.contains("default"), "{text}");
-        w.write(
-            "cm.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  namespace: default\ndata:\n  a: b\n",
-        );
-        let applied = kubectl(
-            &w,
-            &[
-                "apply",
-                "--server-side",
-                "--validate=false",
-                "-f",
-                &w.path("cm.yaml").display().to_string(),
-            ],
-        )
-        .expect("kubectl");
-        assert!(applied.status.success(), "{applied:?}");
-    }
+    let out = kubectl(&w, &["get", "namespaces"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(text.contains("default"), "{text}");
+    w.write(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  namespace: default\ndata:\n  a: b\n",
+    );
+    let applied = kubectl(
+        &w,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            &w.path("cm.yaml").display().to_string(),
+        ],
+    );
+    assert!(applied.status.success(), "{applied:?}");
 
     let down = w.run(&["sandbox", "down"]);
     assert!(down.stdout.contains("stopped"), "{down:?}");
@@ -107,14 +103,13 @@ fn sandbox_up_is_detached_idempotent_and_serves_kubectl() {
     assert_eq!(code, 0);
     let kc = w.run(&["sandbox", "kubeconfig"]);
     w.write("kc", &kc.stdout);
-    if let Some(out) = kubectl(
+    let out = kubectl(
         &w,
         &["get", "configmap", "kept", "-n", "default", "-o", "name"],
-    ) {
-        assert!(out.status.success(), "{out:?}");
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout).trim(),
-            "configmap/kept"
-        );
-    }
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "configmap/kept"
+    );
 }

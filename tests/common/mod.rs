@@ -173,23 +173,21 @@ pub fn wait_for_file(p: &Path) {
     }
 }
 
-/// A tool the tests drive for real (promtool, amtool, kubectl, ...), found on PATH. When it is
-/// missing the test is skipped with a message, except under `CI=true`, where that is a failure:
-/// scripts/check.sh installs them, so a missing tool in CI is a broken setup, not a skip.
-pub fn tool(name: &str) -> Option<PathBuf> {
+/// A tool the tests drive for real (promtool, amtool, kubectl, moto_server, ...), found on PATH.
+/// A missing tool fails the test, in CI and outside it: scripts/check.sh installs every one, so a
+/// missing tool is a broken setup, and a test that silently passes without it proves nothing.
+pub fn tool(name: &str) -> PathBuf {
     let found = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path)
             .map(|d| d.join(name))
             .find(|p| p.is_file())
     });
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "`{name}` is not on PATH and CI=true: scripts/check.sh installs it (Debian: prometheus, prometheus-alertmanager; kubectl comes with the machine)"
-        );
-        eprintln!("SKIPPED: `{name}` is not on PATH");
+    match found {
+        Some(p) => p,
+        None => panic!(
+            "`{name}` is not on PATH: run scripts/check.sh, which installs every tool the tests need (Debian: prometheus, prometheus-alertmanager; PyPI: moto[server]; kubectl comes with the machine)"
+        ),
     }
-    found
 }
 
 /// Every file under `dir` by relative path (`/`-separated), for comparing rendered trees.

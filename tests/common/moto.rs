@@ -15,9 +15,9 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// `None` (the test is skipped) when moto_server is not installed, outside CI.
-    pub fn start() -> Option<Moto> {
-        let bin = tool("moto_server")?;
+    /// Starts moto_server (a missing moto_server fails the test: scripts/check.sh installs it).
+    pub fn start() -> Moto {
+        let bin = tool("moto_server");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
@@ -38,7 +38,7 @@ impl Moto {
             assert!(Instant::now() < deadline, "moto_server did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(moto)
+        moto
     }
 
     /// A client on `bucket` (created) for looking at what the bucket holds.
