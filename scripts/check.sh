@@ -34,11 +34,27 @@ if ! moto_ok; then
   command -v moto_server >/dev/null || export PATH="$(python3 -m site --user-base)/bin:$PATH"
 fi
 
+# The model-registry tests run a real MLflow tracking server (PyPI mlflow; aliases need >= 2.9)
+# and register versions with MLflow's own client.
+mlflow_ok() {
+  command -v mlflow >/dev/null && python3 -c 'import mlflow, sys
+v = tuple(int(x) for x in mlflow.__version__.split(".")[:2])
+sys.exit(0 if v >= (2, 9) else 1)' 2>/dev/null
+}
+if ! mlflow_ok; then
+  echo "== installing mlflow"
+  MLFLOW='mlflow>=2.9,<4'
+  python3 -m pip install --quiet "$MLFLOW" \
+    || python3 -m pip install --quiet --break-system-packages "$MLFLOW"
+  hash -r
+  command -v mlflow >/dev/null || export PATH="$(python3 -m site --user-base)/bin:$PATH"
+fi
+
 # kubectl comes with the machine (no registry here ships it); the tests drive it for real.
 command -v kubectl >/dev/null || { echo "kubectl is required on PATH (the tests drive the real kubectl)"; exit 1; }
 
 # Every tool the tests drive must be here now: a missing one fails its tests (never a skip).
-for t in promtool amtool kubectl moto_server; do
+for t in promtool amtool kubectl moto_server mlflow; do
   command -v "$t" >/dev/null || { echo "$t is missing after installation"; exit 1; }
 done
 

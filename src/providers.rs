@@ -33,6 +33,7 @@ impl Registry {
             mlstack_provider_kubernetes::KubernetesProvider::new(),
         ));
         r.add(Arc::new(mlstack_provider_yandex::YandexProvider::new()));
+        r.add(Arc::new(mlstack_provider_mlflow::MlflowProvider));
         r.add(Arc::new(crate::builtin::MonitoringProvider));
         r
     }

@@ -1,6 +1,7 @@
 //! A scratch working directory and a way to run the real `mlstack` binary in it.
 #![allow(dead_code)]
 
+pub mod mlflow;
 pub mod moto;
 
 use std::path::{Path, PathBuf};
