@@ -33,12 +33,14 @@ mod router;
 mod scale;
 mod selector;
 mod server;
+mod stats;
 mod store;
 mod tls;
 mod write;
 mod yaml;
 
-pub use cloud::{Cloud, CloudConfig, CloudHandle, CloudStatus, ClusterStatus};
+pub use cloud::{Cloud, CloudConfig, CloudHandle, CloudStatus, ClusterApiStats, ClusterStatus};
 pub use config::{Faults, SandboxConfig, TokenCheck};
 pub use kubeconfig::{kubeconfig, kubeconfig_for, kubeconfig_with_client_cert};
 pub use server::{Handle, KubeApi, StartError};
+pub use stats::{ApiStats, Counters};
