@@ -255,6 +255,8 @@ async fn serve(
     let path = req.uri().path().to_string();
     let routed = route(&path);
     shared.counters.request();
+    // Latency is the network's: every request has it, as on the cloud API.
+    shared.counters.delay(shared.latency).await;
     if routed == Route::Health {
         return Ok(respond(200, &serde_json::json!("ok"), None));
     }
@@ -273,7 +275,6 @@ async fn serve(
         let e = ApiError::new(401, "Unauthorized", "Unauthorized");
         return Ok(respond(401, &e.to_status(), None));
     }
-    shared.counters.delay(shared.latency).await;
     if matches!(routed, Route::Resource(_)) {
         match shared.counters.roll(&shared.faults) {
             None => {}

@@ -18,6 +18,56 @@ struct Inner {
     delayed: AtomicU64,
     dropped: AtomicU64,
     errors: Mutex<BTreeMap<u16, u64>>,
+    since: Mutex<Since>,
+}
+
+/// Rolls and faults since the fault settings last changed: faults come at random, but never
+/// fall behind their rate, so `n` rolls at rate `r` inject at least ⌊n·r⌋ (a run that claims
+/// faults gets them; the emulator is never kinder than asked).
+#[derive(Default)]
+struct Since {
+    faults: Option<Faults>,
+    rolls: u64,
+    drops: u64,
+    errors: u64,
+}
+
+impl Since {
+    fn behind(done: u64, rate: f64, of: u64) -> bool {
+        rate > 0.0 && (done as f64) < (of as f64 * rate).floor()
+    }
+
+    /// The fault of the next roll under `faults`.
+    fn next(&mut self, faults: &Faults) -> Option<Fault> {
+        if self.faults.as_ref() != Some(faults) {
+            *self = Since {
+                faults: Some(faults.clone()),
+                ..Since::default()
+            };
+        }
+        self.rolls += 1;
+        let fault = if Since::behind(self.drops, faults.drop_rate, self.rolls) {
+            Some(Fault::Drop)
+        } else {
+            match faults.roll() {
+                None if Since::behind(
+                    self.errors,
+                    faults.error_rate,
+                    self.rolls - self.drops,
+                ) =>
+                {
+                    Some(Fault::Error(faults.pick_code()))
+                }
+                f => f,
+            }
+        };
+        match fault {
+            Some(Fault::Drop) => self.drops += 1,
+            Some(Fault::Error(_)) => self.errors += 1,
+            None => {}
+        }
+        fault
+    }
 }
 
 impl std::fmt::Debug for Counters {
@@ -60,7 +110,8 @@ impl Counters {
 
     /// Draws the fault of one request from `faults` and counts it.
     pub(crate) fn roll(&self, faults: &Mutex<Faults>) -> Option<Fault> {
-        let fault = faults.lock().ok()?.roll()?;
+        let faults = faults.lock().ok()?.clone();
+        let fault = self.0.since.lock().ok()?.next(&faults)?;
         match fault {
             Fault::Drop => {
                 self.0.dropped.fetch_add(1, Ordering::Relaxed);
@@ -119,5 +170,32 @@ mod tests {
         assert_eq!(s.requests, 4);
         assert_eq!(s.errors.get("429"), Some(&3));
         assert_eq!((s.error_total(), s.dropped, s.latency_delayed), (3, 1, 0));
+    }
+
+    #[test]
+    fn faults_never_fall_behind_their_rate() {
+        let c = Counters::default();
+        let faults = Mutex::new(Faults {
+            error_rate: 0.1,
+            error_codes: vec![500],
+            drop_rate: 0.02,
+        });
+        for _ in 0..100 {
+            c.roll(&faults);
+        }
+        let s = c.snapshot();
+        assert!(s.dropped >= 2, "{s:?}");
+        assert!(s.error_total() >= 9, "{s:?}");
+        // New settings start a new count: no burst to catch up on requests made before.
+        *faults.lock().unwrap() = Faults {
+            error_rate: 0.5,
+            error_codes: vec![429],
+            drop_rate: 0.0,
+        };
+        let injected = (0..4).filter(|_| c.roll(&faults).is_some()).count();
+        assert!(injected >= 2, "at least ⌊4·0.5⌋ faults");
+        let since = c.0.since.lock().unwrap();
+        assert_eq!((since.rolls, since.drops), (4, 0));
+        assert_eq!(since.errors, injected as u64);
     }
 }
