@@ -29,12 +29,13 @@ struct Sandbox {
 }
 
 impl Sandbox {
+    /// A sandbox for the tests that also look with the real kubectl.
     fn up() -> Option<Sandbox> {
-        Sandbox::up_with(&[])
+        tool("kubectl")?;
+        Some(Sandbox::up_with(&[]))
     }
 
-    fn up_with(extra: &[&str]) -> Option<Sandbox> {
-        tool("kubectl")?;
+    fn up_with(extra: &[&str]) -> Sandbox {
         let w = Work::new();
         let mut args = vec!["sandbox", "up", "--ready-delay", "50ms"];
         args.extend_from_slice(extra);
@@ -43,7 +44,7 @@ impl Sandbox {
         let kc = w.run(&["sandbox", "kubeconfig"]);
         assert_eq!(kc.code, 0, "{kc:?}");
         let path = w.write("kc", &kc.stdout);
-        Some(Sandbox { w, kc: path })
+        Sandbox { w, kc: path }
     }
 
     /// The backend the stacks below use, for looking at the Lease and the Secrets.
@@ -502,9 +503,7 @@ fn a_stopped_run_releases_its_lease() {
 #[test]
 fn state_and_lock_survive_injected_faults() {
     // A fifth of the requests answered 409, 429 or 500, and some connections dropped.
-    let Some(sb) = Sandbox::up_with(&["--error-rate", "0.2", "--drop-rate", "0.05"]) else {
-        return;
-    };
+    let sb = Sandbox::up_with(&["--error-rate", "0.2", "--drop-rate", "0.05"]);
     let w = &sb.w;
     w.write("stack.yaml", &k8s_stack(&sb, true));
     for _ in 0..3 {
@@ -519,4 +518,16 @@ fn state_and_lock_survive_injected_faults() {
     let r = run(w, &["plan", "stack.yaml", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(sb.lease().is_none(), "released");
+    // The faults really were injected into the API holding state and lock (at least ⌊n·rate⌋
+    // of each, the sandbox never falls behind), and survived.
+    let r = run(w, &["sandbox", "status", "--json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let s: Json = serde_json::from_str(&r.stdout).expect("status JSON");
+    let kube = &s["apis"]["kubernetes"];
+    let errors: u64 = kube["errors"]
+        .as_object()
+        .map(|e| e.values().filter_map(Json::as_u64).sum())
+        .unwrap_or(0);
+    assert!(errors > 0, "{s}");
+    assert!(kube["dropped"].as_u64().unwrap_or(0) > 0, "{s}");
 }
