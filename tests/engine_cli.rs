@@ -764,21 +764,42 @@ resources:
     listed.sort();
     assert_eq!(
         listed,
-        ["copy", "data.greeting", "data.secret", "module.reader.data.src"]
+        [
+            "copy",
+            "data.greeting",
+            "data.secret",
+            "module.reader.data.src"
+        ]
     );
 
     // A data source that leaves the stack leaves state with the next apply (nothing to plan).
-    let r = w.run(&["apply", "stack.yaml", "--auto-approve", "--var", "extra=false"]);
+    let r = w.run(&[
+        "apply",
+        "stack.yaml",
+        "--auto-approve",
+        "--var",
+        "extra=false",
+    ]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("0 added, 0 changed, 0 destroyed"), "{r:?}");
     assert!(
-        !w.state_addresses("demo").contains(&"data.secret".to_string()),
+        r.stdout.contains("0 added, 0 changed, 0 destroyed"),
+        "{r:?}"
+    );
+    assert!(
+        !w.state_addresses("demo")
+            .contains(&"data.secret".to_string()),
         "{:?}",
         w.state_addresses("demo")
     );
 
     // Destroy forgets every data source, the module's too: state list is empty.
-    let r = w.run(&["destroy", "stack.yaml", "--auto-approve", "--var", "extra=false"]);
+    let r = w.run(&[
+        "destroy",
+        "stack.yaml",
+        "--auto-approve",
+        "--var",
+        "extra=false",
+    ]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("1 destroyed"), "{r:?}");
     let r = w.run(&["state", "list", "stack.yaml"]);

@@ -315,7 +315,11 @@ outputs:
         .iter()
         .filter(|o| o["kind"] == "ServiceMonitor")
         .collect();
-    assert_eq!(monitors.len(), 3, "kube-state-metrics, node-exporter, the model: {names:?}");
+    assert_eq!(
+        monitors.len(),
+        3,
+        "kube-state-metrics, node-exporter, the model: {names:?}"
+    );
     for m in &monitors {
         let ns = &m["metadata"]["namespace"];
         let want = m["spec"]["selector"]["matchLabels"]
@@ -335,20 +339,29 @@ outputs:
             .collect();
         for e in m["spec"]["endpoints"].as_array().expect("endpoints") {
             let port = e["port"].as_str().unwrap_or("(no port name)");
-            assert!(ports.contains(&port), "{}: {port} not in {ports:?}", kind_name(m));
+            assert!(
+                ports.contains(&port),
+                "{}: {port} not in {ports:?}",
+                kind_name(m)
+            );
         }
     }
-    for o in objects
-        .iter()
-        .filter(|o| o["apiVersion"].as_str().is_some_and(|v| v.starts_with("monitoring.coreos.com/")))
-    {
+    for o in objects.iter().filter(|o| {
+        o["apiVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("monitoring.coreos.com/"))
+    }) {
         assert_eq!(
-            o["metadata"]["labels"]["release"], "kube-prometheus-stack",
+            o["metadata"]["labels"]["release"],
+            "kube-prometheus-stack",
             "{}",
             kind_name(o)
         );
     }
-    assert!(names.contains(&"PrometheusRule/monitoring/mlstack-app-api".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"PrometheusRule/monitoring/mlstack-app-api".to_string()),
+        "{names:?}"
+    );
     for orphan in [
         "Service/monitoring/prometheus",
         "Service/monitoring/alertmanager",
@@ -362,7 +375,10 @@ outputs:
         "Deployment/monitoring/prometheus",
         "Deployment/monitoring/alertmanager",
     ] {
-        assert!(!names.contains(&orphan.to_string()), "{orphan} is rendered: {names:?}");
+        assert!(
+            !names.contains(&orphan.to_string()),
+            "{orphan} is rendered: {names:?}"
+        );
     }
     // Grafana and the module's outputs point at the operator's Services.
     let grafana = objects

@@ -256,7 +256,10 @@ fn the_bootstrap_survives_injected_cloud_and_kubernetes_faults() {
         Some(requests),
         "{s}"
     );
-    let clusters = s["apis"]["clusters"].as_object().cloned().unwrap_or_default();
+    let clusters = s["apis"]["clusters"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let cluster = clusters
         .values()
         .find(|c| c["name"] == "fraud-detection")

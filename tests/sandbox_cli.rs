@@ -182,7 +182,9 @@ fn faults_survive_a_restart_and_status_counts_them_per_api() {
     assert_eq!(s["apis"]["clusters"], serde_json::json!({}), "{s}");
     let human = w.run(&["sandbox", "status"]);
     assert!(
-        human.stdout.contains("faults: latency 2 ms, error rate 0.1 (codes 503), drop rate 0.05"),
+        human
+            .stdout
+            .contains("faults: latency 2 ms, error rate 0.1 (codes 503), drop rate 0.05"),
         "{human:?}"
     );
 

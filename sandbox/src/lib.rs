@@ -5,7 +5,9 @@
 //! for the built-in kinds mlstack uses and for CRD-registered types, CRUD with label
 //! selectors, merge/JSON/strategic patches, server-side apply with `managedFields`
 //! ownership, `dryRun=All`, the status subresource, defaulting, persistence, simulated
-//! controllers and fault injection. Nothing runs in it. The real `kubectl` works against it
+//! controllers and fault injection (latency, error answers, dropped connections) into every
+//! API, the clusters' included, counted per API ([`ApiStats`], on the cloud's status page).
+//! Nothing runs in it. The real `kubectl` works against it
 //! (`get`, `apply --server-side --validate=false`, `diff --server-side`, `delete`).
 //!
 //! Simplifications, on purpose: no watch, no OpenAPI (hence `--validate=false`), strategic

@@ -50,12 +50,7 @@ impl Since {
             Some(Fault::Drop)
         } else {
             match faults.roll() {
-                None if Since::behind(
-                    self.errors,
-                    faults.error_rate,
-                    self.rolls - self.drops,
-                ) =>
-                {
+                None if Since::behind(self.errors, faults.error_rate, self.rolls - self.drops) => {
                     Some(Fault::Error(faults.pick_code()))
                 }
                 f => f,

@@ -83,7 +83,10 @@ async fn cluster_apis_inject_the_clouds_faults_and_count_them() {
     assert_eq!(api.stats.errors.get("503"), Some(&3), "{api:?}");
     assert_eq!(api.stats.dropped, 1, "{api:?}");
     assert!(api.stats.requests >= 6, "{api:?}");
-    assert!(api.stats.latency_delayed >= 5, "latency reaches the cluster: {api:?}");
+    assert!(
+        api.stats.latency_delayed >= 5,
+        "latency reaches the cluster: {api:?}"
+    );
     let cloud = &s.apis["cloud"];
     assert_eq!(cloud.errors.get("503"), Some(&1), "{cloud:?}");
     assert_eq!(cloud.dropped, 0, "{cloud:?}");
