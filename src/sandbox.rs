@@ -3,7 +3,8 @@
 //! endpoints in `.mlstack/sandbox/sandbox.json` (0600: it holds the token) and removes the file
 //! when it stops. The standalone Kubernetes API keeps its objects under `.mlstack/sandbox/kube/`,
 //! the cloud emulator everything it holds (its clusters' Kubernetes APIs included) under
-//! `.mlstack/sandbox/cloud/`.
+//! `.mlstack/sandbox/cloud/`. The settings of the last explicit `up` (faults included) are kept
+//! in `serve-args.json`, so a sandbox that a later command starts again (`--sandbox`) keeps them.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,19 @@ pub struct Running {
     /// The emulated Yandex Cloud API (absent in files written before it existed).
     #[serde(default)]
     pub cloud: Option<CloudEndpoint>,
+    /// The faults every API injects (absent in files written before they were recorded).
+    #[serde(default)]
+    pub faults: Option<FaultSettings>,
+}
+
+/// The faults a running sandbox injects into every API (the cloud, the standalone Kubernetes
+/// API and each cluster's), as `sandbox up` was given them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FaultSettings {
+    pub latency_ms: u64,
+    pub error_rate: f64,
+    pub error_codes: Vec<u16>,
+    pub drop_rate: f64,
 }
 
 /// How to reach the emulated cloud: every service's paths on one endpoint, trusting `ca_pem`,
@@ -65,10 +79,7 @@ impl Running {
     /// What the cloud holds, asked of the running emulator (its status page).
     pub fn cloud_status(&self) -> Result<mlstack_sandbox::CloudStatus, String> {
         let Some(c) = &self.cloud else {
-            return Ok(mlstack_sandbox::CloudStatus {
-                clusters: Vec::new(),
-                counts: Default::default(),
-            });
+            return Ok(mlstack_sandbox::CloudStatus::default());
         };
         let ca = reqwest::Certificate::from_pem(c.ca_pem.as_bytes())
             .map_err(|e| format!("the sandbox cloud's CA: {e}"))?;
@@ -112,6 +123,31 @@ pub fn dir(base: &Path) -> PathBuf {
 
 fn runtime_file(dir: &Path) -> PathBuf {
     dir.join("sandbox.json")
+}
+
+fn args_file(dir: &Path) -> PathBuf {
+    dir.join("serve-args.json")
+}
+
+/// The `serve` arguments to start with: `given` when there are any (recorded for the next
+/// start), else those recorded by the last start that had some.
+fn serve_args(dir: &Path, given: &[String]) -> Result<Vec<String>, String> {
+    let file = args_file(dir);
+    if !given.is_empty() {
+        let text = serde_json::to_string(given).map_err(|e| e.to_string())?;
+        write_private(&file, &text)?;
+        return Ok(given.to_vec());
+    }
+    match std::fs::read_to_string(&file) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{} is not a list of sandbox arguments ({e}): remove it, or run `mlstack sandbox up` with the settings you want",
+                file.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("cannot read {}: {e}", file.display())),
+    }
 }
 
 fn alive(pid: u32) -> bool {
@@ -158,6 +194,12 @@ pub fn serve(
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     config.data_dir = Some(dir.join("kube"));
     cloud_config.data_dir = Some(dir.join("cloud"));
+    let faults = FaultSettings {
+        latency_ms: cloud_config.latency.as_millis() as u64,
+        error_rate: cloud_config.faults.error_rate,
+        error_codes: cloud_config.faults.error_codes.clone(),
+        drop_rate: cloud_config.faults.drop_rate,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -167,6 +209,9 @@ pub fn serve(
         let handle = mlstack_sandbox::KubeApi::start(config)
             .await
             .map_err(|e| format!("cannot start the sandbox Kubernetes API: {e}"))?;
+        cloud_config
+            .also_report
+            .insert("kubernetes".into(), handle.counters());
         let cloud = mlstack_sandbox::Cloud::start(cloud_config)
             .await
             .map_err(|e| format!("cannot start the sandbox cloud API: {e}"))?;
@@ -185,6 +230,7 @@ pub fn serve(
                 ca_pem: cloud.ca_pem.clone(),
                 oauth_token: cloud.oauth_token.clone(),
             }),
+            faults: Some(faults),
         };
         let text = serde_json::to_string_pretty(&me).map_err(|e| e.to_string())?;
         write_private(&runtime_file(dir), &text)?;
@@ -201,7 +247,8 @@ pub fn serve(
     })
 }
 
-/// Starts `mlstack sandbox serve ARGS` detached and waits until it records its endpoints.
+/// Starts `mlstack sandbox serve ARGS` detached and waits until it records its endpoints;
+/// with no ARGS, the ARGS of the last start that had some (so faults survive a restart).
 /// Returns the already running sandbox when there is one (idempotent).
 pub fn start_detached(dir: &Path, serve_args: &[String]) -> Result<(Running, bool), String> {
     if let Some(r) = running(dir) {
@@ -209,6 +256,7 @@ pub fn start_detached(dir: &Path, serve_args: &[String]) -> Result<(Running, boo
     }
     crate::state::create_private_dir(dir)
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let serve_args = self::serve_args(dir, serve_args)?;
     let exe =
         std::env::current_exe().map_err(|e| format!("cannot find the mlstack binary: {e}"))?;
     let log = std::fs::OpenOptions::new()
@@ -220,7 +268,7 @@ pub fn start_detached(dir: &Path, serve_args: &[String]) -> Result<(Running, boo
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("sandbox")
         .arg("serve")
-        .args(serve_args)
+        .args(&serve_args)
         .current_dir(
             dir.parent()
                 .and_then(Path::parent)

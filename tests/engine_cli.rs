@@ -717,3 +717,95 @@ resources:
     let p = w.run(&["plan", "stack.yaml", "--detailed-exitcode"]);
     assert_eq!(p.code, 0, "{p:?}");
 }
+
+#[test]
+fn destroy_and_leaving_the_stack_forget_data_sources() {
+    let w = Work::new();
+    w.write("in.txt", "read me");
+    w.write("secret.txt", "s3cret");
+    w.write(
+        "modules/reader/module.yaml",
+        "inputs:\n  file: {type: string}\noutputs:\n  text: {value: \"${data.src.content}\"}\n",
+    );
+    w.write(
+        "modules/reader/main.yaml.tera",
+        "data:\n  src:\n    type: local_file\n    properties:\n      filename: {{ inputs.file }}\n",
+    );
+    let stack = r#"stack:
+  name: demo
+variables:
+  extra: {type: bool, default: true}
+data:
+  greeting:
+    type: local_file
+    properties:
+      filename: in.txt
+  secret:
+    type: local_sensitive_file
+    enabled: ${var.extra}
+    properties:
+      filename: secret.txt
+modules:
+  reader:
+    source: reader
+    inputs: {file: in.txt}
+resources:
+  copy:
+    type: local_file
+    properties:
+      filename: out/copy.txt
+      content: "${data.greeting.content} ${module.reader.text}"
+"#;
+    w.write("stack.yaml", stack);
+    let r = w.run(&["apply", "stack.yaml", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(w.read("out/copy.txt"), "read me read me");
+    let mut listed = w.state_addresses("demo");
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            "copy",
+            "data.greeting",
+            "data.secret",
+            "module.reader.data.src"
+        ]
+    );
+
+    // A data source that leaves the stack leaves state with the next apply (nothing to plan).
+    let r = w.run(&[
+        "apply",
+        "stack.yaml",
+        "--auto-approve",
+        "--var",
+        "extra=false",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("0 added, 0 changed, 0 destroyed"),
+        "{r:?}"
+    );
+    assert!(
+        !w.state_addresses("demo")
+            .contains(&"data.secret".to_string()),
+        "{:?}",
+        w.state_addresses("demo")
+    );
+
+    // Destroy forgets every data source, the module's too: state list is empty.
+    let r = w.run(&[
+        "destroy",
+        "stack.yaml",
+        "--auto-approve",
+        "--var",
+        "extra=false",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("1 destroyed"), "{r:?}");
+    let r = w.run(&["state", "list", "stack.yaml"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout.trim(), "", "{r:?}");
+    assert!(w.state_addresses("demo").is_empty());
+    let r = w.run(&["plan", "stack.yaml", "--destroy", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "nothing left to destroy: {r:?}");
+}

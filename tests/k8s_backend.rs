@@ -516,4 +516,16 @@ fn state_and_lock_survive_injected_faults() {
     let r = run(w, &["plan", "stack.yaml", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(sb.lease().is_none(), "released");
+    // The faults really were injected into the API holding state and lock (at least ⌊n·rate⌋
+    // of each, the sandbox never falls behind), and survived.
+    let r = run(w, &["sandbox", "status", "--json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let s: Json = serde_json::from_str(&r.stdout).expect("status JSON");
+    let kube = &s["apis"]["kubernetes"];
+    let errors: u64 = kube["errors"]
+        .as_object()
+        .map(|e| e.values().filter_map(Json::as_u64).sum())
+        .unwrap_or(0);
+    assert!(errors > 0, "{s}");
+    assert!(kube["dropped"].as_u64().unwrap_or(0) > 0, "{s}");
 }

@@ -202,6 +202,17 @@ fn apply_succeeds_under_injected_errors() {
     assert_eq!(r.code, 0, "{r:?}");
     let r = ml(&w, &["destroy", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
+    // The errors really were injected (the sandbox never falls behind its rate) and ridden out.
+    let r = w.run(&["sandbox", "status", "--json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).expect("status JSON");
+    let kube = &s["apis"]["kubernetes"];
+    let errors: u64 = kube["errors"]
+        .as_object()
+        .map(|e| e.values().filter_map(serde_json::Value::as_u64).sum())
+        .unwrap_or(0);
+    assert!(errors >= 10, "{s}");
+    assert_eq!(kube["dropped"], 0, "no drops were asked for: {s}");
 }
 
 /// A Deployment whose selector label comes from a variable.

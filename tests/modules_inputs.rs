@@ -246,3 +246,158 @@ modules:
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Every value `render` computes (no API), by address, as JSON.
+fn evaluated(stack: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let s = mlstack::stack::load(stack, &Default::default())
+        .unwrap_or_else(|d| panic!("{}", d.render(false)));
+    let g = mlstack::graph::build(&s).unwrap_or_else(|d| panic!("{}", d.render(false)));
+    let registry = mlstack::providers::Registry::builtin();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(mlstack::render::evaluate(&s, &g, &registry))
+        .expect("evaluate")
+        .into_iter()
+        .map(|(a, v)| (a, v.to_json_unmarked()))
+        .collect()
+}
+
+fn kind_name(o: &serde_json::Value) -> String {
+    format!(
+        "{}/{}/{}",
+        o["kind"].as_str().unwrap_or("?"),
+        o["metadata"]["namespace"].as_str().unwrap_or("_cluster"),
+        o["metadata"]["name"].as_str().unwrap_or("?")
+    )
+}
+
+/// Operator mode hands scraping and rules to the operator: every ServiceMonitor selects a
+/// rendered Service by its labels and scrapes a port that Service names, every operator object
+/// carries the operator's `release` label, and nothing of our own Prometheus or Alertmanager
+/// (Services, ServiceAccount, RBAC, rules or config ConfigMaps) is left without its workload.
+#[test]
+fn operator_mode_objects_are_consistent_and_leave_no_plain_mode_orphans() {
+    let w = work_with_modules();
+    let stack = w.write(
+        "stack.yaml",
+        "stack: { name: demo }
+modules:
+  monitoring:
+    source: monitoring
+    inputs:
+      apps: [{ name: api, namespace: ml }]
+      receivers: { sysadmin_email: admin@example.org, smtp: { smarthost: \"mail.example.org:587\", from: alerts@example.org } }
+      prometheus_operator: true
+      operator_namespace: observability
+  api:
+    source: model-serving
+    inputs:
+      name: api
+      image: cr.example.org/api:1
+      host: api.example.org
+      service_monitor: true
+outputs:
+  prometheus: { value: \"${module.monitoring.prometheus_url}\" }
+  alertmanager: { value: \"${module.monitoring.alertmanager_url}\" }
+",
+    );
+    let values = evaluated(&stack);
+    let objects: Vec<serde_json::Value> = values
+        .values()
+        .filter_map(|v| v.get("manifest").cloned())
+        .collect();
+    let names: Vec<String> = objects.iter().map(kind_name).collect();
+    let monitors: Vec<&serde_json::Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "ServiceMonitor")
+        .collect();
+    assert_eq!(
+        monitors.len(),
+        3,
+        "kube-state-metrics, node-exporter, the model: {names:?}"
+    );
+    for m in &monitors {
+        let ns = &m["metadata"]["namespace"];
+        let want = m["spec"]["selector"]["matchLabels"]
+            .as_object()
+            .expect("matchLabels");
+        let services: Vec<&serde_json::Value> = objects
+            .iter()
+            .filter(|o| o["kind"] == "Service" && &o["metadata"]["namespace"] == ns)
+            .filter(|o| want.iter().all(|(k, v)| &o["metadata"]["labels"][k] == v))
+            .collect();
+        assert_eq!(services.len(), 1, "{}: {names:?}", kind_name(m));
+        let ports: Vec<&str> = services[0]["spec"]["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        for e in m["spec"]["endpoints"].as_array().expect("endpoints") {
+            let port = e["port"].as_str().unwrap_or("(no port name)");
+            assert!(
+                ports.contains(&port),
+                "{}: {port} not in {ports:?}",
+                kind_name(m)
+            );
+        }
+    }
+    for o in objects.iter().filter(|o| {
+        o["apiVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("monitoring.coreos.com/"))
+    }) {
+        assert_eq!(
+            o["metadata"]["labels"]["release"],
+            "kube-prometheus-stack",
+            "{}",
+            kind_name(o)
+        );
+    }
+    assert!(
+        names.contains(&"PrometheusRule/monitoring/mlstack-app-api".to_string()),
+        "{names:?}"
+    );
+    for orphan in [
+        "Service/monitoring/prometheus",
+        "Service/monitoring/alertmanager",
+        "ServiceAccount/monitoring/prometheus",
+        "ClusterRole/_cluster/monitoring-prometheus",
+        "ClusterRoleBinding/_cluster/monitoring-prometheus",
+        "ConfigMap/monitoring/prometheus-rules",
+        "ConfigMap/monitoring/prometheus-config",
+        "ConfigMap/monitoring/alertmanager-config",
+        "Secret/monitoring/alertmanager-secrets",
+        "Deployment/monitoring/prometheus",
+        "Deployment/monitoring/alertmanager",
+    ] {
+        assert!(
+            !names.contains(&orphan.to_string()),
+            "{orphan} is rendered: {names:?}"
+        );
+    }
+    // Grafana and the module's outputs point at the operator's Services.
+    let grafana = objects
+        .iter()
+        .find(|o| kind_name(o) == "ConfigMap/monitoring/grafana-provisioning")
+        .expect("grafana provisioning");
+    assert!(
+        grafana["data"]["datasources.yaml"]
+            .as_str()
+            .unwrap_or("")
+            .contains("http://prometheus-operated.observability.svc:9090"),
+        "{grafana}"
+    );
+    // The module's outputs are the bundle's endpoints (modules/monitoring/module.yaml).
+    let endpoints = &values["module.monitoring.data.bundle"]["endpoints"];
+    assert_eq!(
+        endpoints["prometheus_url"], "http://prometheus-operated.observability.svc:9090",
+        "{endpoints}"
+    );
+    assert_eq!(
+        endpoints["alertmanager_url"], "http://alertmanager-operated.observability.svc:9093",
+        "{endpoints}"
+    );
+}

@@ -79,6 +79,13 @@ fn assert_cloud_empty(w: &Work) {
     assert_eq!(s["clusters"].as_array().map(Vec::len), Some(0), "{s}");
 }
 
+/// After destroy, `mlstack state list` shows nothing: data sources go with the resources.
+fn assert_state_empty(w: &Work) {
+    let r = w.run(&["state", "list", &stack()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout.trim(), "", "left in state after destroy: {r:?}");
+}
+
 #[test]
 fn the_reference_stack_bootstraps_in_one_apply_and_destroys() {
     let kubectl = tool("kubectl");
@@ -146,6 +153,7 @@ fn the_reference_stack_bootstraps_in_one_apply_and_destroys() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("Resources: 83 destroyed."), "{r:?}");
     assert_cloud_empty(&w);
+    assert_state_empty(&w);
 }
 
 #[test]
@@ -195,13 +203,37 @@ fn an_apply_killed_half_way_converges_with_no_duplicates() {
     assert_cloud_empty(&w);
 }
 
+/// Requests served and faults injected by one API, from `sandbox status --json`.
+fn injected(api: &Value) -> (u64, u64, u64) {
+    let errors = api["errors"]
+        .as_object()
+        .map(|e| e.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    (
+        api["requests"].as_u64().unwrap_or(0),
+        errors,
+        api["dropped"].as_u64().unwrap_or(0),
+    )
+}
+
 #[test]
 fn the_bootstrap_survives_injected_cloud_and_kubernetes_faults() {
     let w = Work::new();
     let _down = SandboxDown(&w);
-    // 10 % of requests to both emulators answer 500/429/409 (Yandex-format bodies on the cloud
-    // side), 2 % drop the connection.
-    up(&w, "100ms", &["--error-rate", "0.1", "--drop-rate", "0.02"]);
+    // Every API (the cloud and the cluster's Kubernetes API) adds 10 ms to each request,
+    // answers 10 % of them with 500/429/409 (each API's own error format) and drops 2 %.
+    up(
+        &w,
+        "100ms",
+        &[
+            "--latency",
+            "10ms",
+            "--error-rate",
+            "0.1",
+            "--drop-rate",
+            "0.02",
+        ],
+    );
     let r = ml(&w, &["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
     let r = ml(&w, &["plan", "--detailed-exitcode"]);
@@ -210,4 +242,31 @@ fn the_bootstrap_survives_injected_cloud_and_kubernetes_faults() {
     let r = ml(&w, &["destroy", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_cloud_empty(&w);
+    assert_state_empty(&w);
+
+    // The faults really were injected into both APIs, and the bootstrap survived them.
+    let s = status(&w);
+    assert_eq!(s["faults"]["latency_ms"], 10, "{s}");
+    let (requests, errors, dropped) = injected(&s["apis"]["cloud"]);
+    assert!(errors > 0 && dropped > 0, "cloud API: {s}");
+    assert_eq!(
+        s["apis"]["cloud"]["latency_delayed"].as_u64(),
+        Some(requests),
+        "{s}"
+    );
+    let clusters = s["apis"]["clusters"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let cluster = clusters
+        .values()
+        .find(|c| c["name"] == "fraud-detection")
+        .unwrap_or_else(|| panic!("no counts for the cluster's API: {s}"));
+    assert_eq!(cluster["running"], false, "destroyed: {s}");
+    let (requests, errors, dropped) = injected(cluster);
+    assert!(
+        requests > 0 && errors > 0 && dropped > 0,
+        "the cluster's Kubernetes API: {s}"
+    );
+    assert_eq!(cluster["latency_delayed"].as_u64(), Some(requests), "{s}");
 }

@@ -113,3 +113,83 @@ fn sandbox_up_is_detached_idempotent_and_serves_kubectl() {
         "configmap/kept"
     );
 }
+
+/// Twenty ConfigMaps in the standalone sandbox API.
+fn config_maps() -> String {
+    let mut s = String::from(
+        "stack:\n  name: faulty\nresources:\n  maps:\n    type: kubernetes_manifests\n    properties:\n      manifests:\n",
+    );
+    for i in 0..20 {
+        s.push_str(&format!(
+            "        - {{apiVersion: v1, kind: ConfigMap, metadata: {{name: m{i}, namespace: default}}, data: {{i: \"{i}\"}}}}\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn faults_survive_a_restart_and_status_counts_them_per_api() {
+    let w = Work::new();
+    let _down = SandboxDown(&w);
+    let r = w.run(&[
+        "sandbox",
+        "up",
+        "--ready-delay",
+        "50ms",
+        "--latency",
+        "2ms",
+        "--error-rate",
+        "0.1",
+        "--error-codes",
+        "503",
+        "--drop-rate",
+        "0.05",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = w.run(&["sandbox", "down"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // `--sandbox` starts it again, with the faults of the last `up`.
+    w.write("stack.yaml", &config_maps());
+    let r = w.run(&["apply", "stack.yaml", "--sandbox", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("20 added"), "{r:?}");
+    let r = w.run(&["sandbox", "status", "--json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).expect("status JSON");
+    assert_eq!(
+        s["faults"],
+        serde_json::json!({"latency_ms": 2, "error_rate": 0.1, "error_codes": [503], "drop_rate": 0.05}),
+        "{s}"
+    );
+    let kube = &s["apis"]["kubernetes"];
+    let requests = kube["requests"].as_u64().unwrap_or(0);
+    // At least 40 resource requests (a read and an apply per map): the sandbox never falls
+    // behind its rates, so at least ⌊40·0.05⌋ drops and some 503s happened, and nothing else.
+    assert!(requests >= 40, "{s}");
+    assert_eq!(kube["latency_delayed"].as_u64(), Some(requests), "{s}");
+    assert!(kube["dropped"].as_u64().unwrap_or(0) >= 2, "{s}");
+    let errors = kube["errors"].as_object().cloned().unwrap_or_default();
+    assert_eq!(errors.keys().collect::<Vec<_>>(), ["503"], "{s}");
+    assert!(errors["503"].as_u64().unwrap_or(0) >= 3, "{s}");
+    // Nothing talked to the cloud, and it has no cluster.
+    assert_eq!(s["apis"]["cloud"]["requests"], 0, "{s}");
+    assert_eq!(s["apis"]["clusters"], serde_json::json!({}), "{s}");
+    let human = w.run(&["sandbox", "status"]);
+    assert!(
+        human
+            .stdout
+            .contains("faults: latency 2 ms, error rate 0.1 (codes 503), drop rate 0.05"),
+        "{human:?}"
+    );
+
+    // An explicit `up` takes its own settings (here: none).
+    let r = w.run(&["sandbox", "down"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = w.run(&["sandbox", "up"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = w.run(&["sandbox", "status", "--json"]);
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).expect("status JSON");
+    assert_eq!(s["faults"]["error_rate"], 0.0, "{s}");
+    assert_eq!(s["faults"]["drop_rate"], 0.0, "{s}");
+}

@@ -40,7 +40,7 @@ pub struct SandboxConfig {
     pub also_accept: Option<TokenCheck>,
     /// How long simulated controllers take to report workloads ready.
     pub ready_delay: Duration,
-    /// Added to every authenticated request.
+    /// Added to every request (network latency; also to health checks and refused ones).
     pub latency: Duration,
     /// Loopback port; 0 reuses the previous port of `data_dir` when free, else picks one.
     pub port: u16,
@@ -114,13 +114,17 @@ impl Faults {
             return Some(Fault::Drop);
         }
         if self.error_rate > 0.0 && fastrand::f64() < self.error_rate {
-            let code = if self.error_codes.is_empty() {
-                500
-            } else {
-                self.error_codes[fastrand::usize(..self.error_codes.len())]
-            };
-            return Some(Fault::Error(code));
+            return Some(Fault::Error(self.pick_code()));
         }
         None
+    }
+
+    /// One of the configured error codes, at random (500 when none are).
+    pub fn pick_code(&self) -> u16 {
+        if self.error_codes.is_empty() {
+            500
+        } else {
+            self.error_codes[fastrand::usize(..self.error_codes.len())]
+        }
     }
 }

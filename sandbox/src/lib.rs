@@ -5,7 +5,9 @@
 //! for the built-in kinds mlstack uses and for CRD-registered types, CRUD with label
 //! selectors, merge/JSON/strategic patches, server-side apply with `managedFields`
 //! ownership, `dryRun=All`, the status subresource, defaulting, persistence, simulated
-//! controllers and fault injection. Nothing runs in it. The real `kubectl` works against it
+//! controllers and fault injection (latency, error answers, dropped connections) into every
+//! API, the clusters' included, counted per API ([`ApiStats`], on the cloud's status page).
+//! Nothing runs in it. The real `kubectl` works against it
 //! (`get`, `apply --server-side --validate=false`, `diff --server-side`, `delete`).
 //!
 //! Simplifications, on purpose: no watch, no OpenAPI (hence `--validate=false`), strategic
@@ -33,12 +35,14 @@ mod router;
 mod scale;
 mod selector;
 mod server;
+mod stats;
 mod store;
 mod tls;
 mod write;
 mod yaml;
 
-pub use cloud::{Cloud, CloudConfig, CloudHandle, CloudStatus, ClusterStatus};
+pub use cloud::{Cloud, CloudConfig, CloudHandle, CloudStatus, ClusterApiStats, ClusterStatus};
 pub use config::{Faults, SandboxConfig, TokenCheck};
 pub use kubeconfig::{kubeconfig, kubeconfig_for, kubeconfig_with_client_cert};
 pub use server::{Handle, KubeApi, StartError};
+pub use stats::{ApiStats, Counters};

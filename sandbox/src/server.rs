@@ -6,6 +6,7 @@ use crate::config::{Fault, Faults, SandboxConfig, TokenCheck};
 use crate::controllers;
 use crate::error::ApiError;
 use crate::router::{route, Route};
+use crate::stats::{ApiStats, Counters};
 use crate::store::Store;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -56,7 +57,8 @@ struct Shared {
     also_accept: Option<TokenCheck>,
     ready_delay: Duration,
     latency: Duration,
-    faults: Mutex<Faults>,
+    faults: Arc<Mutex<Faults>>,
+    counters: Counters,
 }
 
 /// Why an emulator (the Kubernetes API or the cloud) could not start.
@@ -93,6 +95,18 @@ fn seed_namespaces(api: &mut Api) {
 impl KubeApi {
     /// Loads the store, generates TLS material and listens on 127.0.0.1.
     pub async fn start(config: SandboxConfig) -> Result<Handle, StartError> {
+        let faults = Arc::new(Mutex::new(config.faults.clone()));
+        KubeApi::start_shared(config, faults, Counters::default()).await
+    }
+
+    /// [`KubeApi::start`] reading its faults from `faults` (shared with the cloud, so that
+    /// the cloud's fault settings reach its clusters' APIs) and counting into `counters`;
+    /// `config.faults` is ignored.
+    pub(crate) async fn start_shared(
+        config: SandboxConfig,
+        faults: Arc<Mutex<Faults>>,
+        counters: Counters,
+    ) -> Result<Handle, StartError> {
         let store = Store::open(config.data_dir.clone()).map_err(StartError)?;
         let tls = crate::tls::load_or_generate(config.data_dir.as_deref()).map_err(StartError)?;
         let listener = crate::listen::listen(config.port, config.data_dir.as_deref())
@@ -115,7 +129,8 @@ impl KubeApi {
             also_accept: config.also_accept.clone(),
             ready_delay: config.ready_delay,
             latency: config.latency,
-            faults: Mutex::new(config.faults.clone()),
+            faults,
+            counters,
         });
         let (stop, stopped) = watch::channel(false);
         let acceptor = TlsAcceptor::from(tls.config);
@@ -151,6 +166,16 @@ impl Handle {
         if let Ok(mut f) = self.shared.faults.lock() {
             *f = faults;
         }
+    }
+
+    /// The live counters of requests served and faults injected (shared, keep to report).
+    pub fn counters(&self) -> Counters {
+        self.shared.counters.clone()
+    }
+
+    /// What the server counted so far.
+    pub fn stats(&self) -> ApiStats {
+        self.shared.counters.snapshot()
     }
 }
 
@@ -229,6 +254,9 @@ async fn serve(
 ) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
     let path = req.uri().path().to_string();
     let routed = route(&path);
+    shared.counters.request();
+    // Latency is the network's: every request has it, as on the cloud API.
+    shared.counters.delay(shared.latency).await;
     if routed == Route::Health {
         return Ok(respond(200, &serde_json::json!("ok"), None));
     }
@@ -247,13 +275,8 @@ async fn serve(
         let e = ApiError::new(401, "Unauthorized", "Unauthorized");
         return Ok(respond(401, &e.to_status(), None));
     }
-    let latency = shared.latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
     if matches!(routed, Route::Resource(_)) {
-        let faults = shared.faults.lock().map(|f| f.clone()).unwrap_or_default();
-        match faults.roll() {
+        match shared.counters.roll(&shared.faults) {
             None => {}
             Some(Fault::Drop) => return Err(Dropped),
             Some(Fault::Error(code)) => {

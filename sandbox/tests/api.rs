@@ -387,6 +387,9 @@ async fn persistence_controllers_and_faults() {
     assert_eq!(c.get("/version").await.0, 200, "discovery is spared");
     h.set_faults(Faults::default());
     assert_eq!(c.get(&web).await.0, 200);
+    let stats = h.stats();
+    assert_eq!(stats.errors.get("429"), Some(&1), "{stats:?}");
+    assert_eq!((stats.error_total(), stats.dropped), (1, 0), "{stats:?}");
     h.shutdown().await;
 }
 
@@ -468,5 +471,6 @@ async fn hpa_scales_its_target_and_dropped_connections() {
     });
     let res = c.try_send("GET", &web, "application/json", "").await;
     assert!(res.is_err(), "a dropped connection gives no answer");
+    assert_eq!(h.stats().dropped, 1, "the drop was counted");
     h.shutdown().await;
 }

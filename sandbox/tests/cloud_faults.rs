@@ -36,5 +36,14 @@ async fn injected_errors_have_yandex_bodies() {
         .is_err());
     h.set_faults(Faults::default());
     assert_eq!(c.get("/vpc/v1/networks?folderId=f").await.0, 200);
+    // The status page counted each injected fault (and was itself spared and uncounted).
+    let cloud = &h.status().apis["cloud"];
+    let codes: Vec<(&str, u64)> = cloud.errors.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+    assert_eq!(
+        codes,
+        [("409", 1), ("429", 1), ("500", 1), ("503", 1)],
+        "{cloud:?}"
+    );
+    assert_eq!(cloud.dropped, 1, "{cloud:?}");
     h.shutdown().await;
 }

@@ -290,6 +290,7 @@ pub async fn apply(
     let mut st = state_cell.into_inner();
     if report.ok() && plan.targets.is_empty() {
         let before = st.outputs.clone();
+        let pruned = prune_data_sources(stack, plan.mode, &mut st);
         st.outputs.clear();
         if plan.mode != crate::plan::PlanMode::Destroy {
             for o in &stack.outputs {
@@ -305,7 +306,7 @@ pub async fn apply(
                 );
             }
         }
-        if st.outputs != before {
+        if pruned || st.outputs != before {
             if let Err(e) = save(&mut st) {
                 report.save_error = Some(e);
             }
@@ -313,6 +314,21 @@ pub async fn apply(
     }
     *state = st;
     report
+}
+
+/// Forgets the data sources a complete apply leaves behind, as Terraform does: every one after
+/// a destroy, and those no longer in the stack otherwise (they own nothing, so no plan shows
+/// them). True when state changed.
+fn prune_data_sources(stack: &Stack, mode: crate::plan::PlanMode, st: &mut State) -> bool {
+    let n = st.resources.len();
+    st.resources.retain(|r| {
+        r.mode != Mode::Data
+            || (mode != crate::plan::PlanMode::Destroy
+                && stack
+                    .resource(&r.address)
+                    .is_some_and(|d| d.mode == Mode::Data))
+    });
+    st.resources.len() != n
 }
 
 fn resource_state(stack: &Stack, c: &ResourceChange, v: &Value) -> ResourceState {

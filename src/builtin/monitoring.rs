@@ -37,6 +37,12 @@ fn bundle_schema() -> ResourceSchema {
             any("render PrometheusRule objects too"),
         )
         .attr(
+            "endpoints",
+            AttrSchema::input(AttrType::Map).describe(
+                "echoed back unchanged: where Prometheus and Alertmanager answer, for the module's outputs (they differ in operator mode)",
+            ),
+        )
+        .attr(
             "files",
             AttrSchema::computed(AttrType::Map).describe("every generated file by relative path"),
         )
@@ -53,6 +59,7 @@ fn spec_of(properties: &Value) -> Result<MonitoringSpec, String> {
     if let Some(m) = json.as_object_mut() {
         m.remove("files");
         m.remove("prometheus_rules");
+        m.remove("endpoints");
         // Unset attributes are null in the stack; the spec wants them absent (defaults).
         m.retain(|_, v| !v.is_null());
     }

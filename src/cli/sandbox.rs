@@ -120,7 +120,36 @@ pub fn run(cmd: &SandboxCommand, _ui: Ui) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `sandbox status`: endpoints, clusters and the cloud's resource counts (no secrets).
+/// Requests served and faults injected per API: `cloud`, `kubernetes` (standalone) and
+/// `clusters` by id (deleted clusters included, `running: false`).
+fn apis(cloud: &mlstack_sandbox::CloudStatus) -> serde_json::Value {
+    let mut v = serde_json::json!({});
+    for (name, stats) in &cloud.apis {
+        v[name] = serde_json::json!(stats);
+    }
+    v["clusters"] = serde_json::json!(cloud.cluster_apis);
+    v
+}
+
+/// One line per API for the human status: requests, delayed, errors by code, dropped.
+fn api_line(name: &str, s: &mlstack_sandbox::ApiStats) -> String {
+    let errors: Vec<String> = s.errors.iter().map(|(c, n)| format!("{c}×{n}")).collect();
+    format!(
+        "  {name}: {} requests, {} delayed, {} injected errors{}, {} dropped",
+        s.requests,
+        s.latency_delayed,
+        s.error_total(),
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", errors.join(", "))
+        },
+        s.dropped
+    )
+}
+
+/// `sandbox status`: endpoints, clusters, the cloud's resource counts, the configured faults
+/// and what each API injected (no secrets).
 fn status(dir: &std::path::Path, json: bool) -> Result<(), CliError> {
     let r = sandbox::running(dir);
     let cloud = match &r {
@@ -156,6 +185,12 @@ fn status(dir: &std::path::Path, json: bool) -> Result<(), CliError> {
             if let Some(c) = &r.cloud {
                 v["cloud"] = serde_json::json!({"endpoint": c.endpoint});
             }
+            if let Some(f) = &r.faults {
+                v["faults"] = serde_json::json!(f);
+            }
+        }
+        if let Some(c) = &cloud {
+            v["apis"] = apis(c);
         }
         println!("{v}");
         return Ok(());
@@ -188,6 +223,32 @@ fn status(dir: &std::path::Path, json: bool) -> Result<(), CliError> {
         .collect();
     if !held.is_empty() {
         println!("  cloud resources: {}", held.join(", "));
+    }
+    if let Some(f) = &r.faults {
+        println!(
+            "  faults: latency {} ms, error rate {} (codes {}), drop rate {}",
+            f.latency_ms,
+            f.error_rate,
+            f.error_codes
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            f.drop_rate
+        );
+    }
+    if let Some(c) = &cloud {
+        for (name, s) in &c.apis {
+            println!("{}", api_line(name, s));
+        }
+        for (id, c) in &c.cluster_apis {
+            let name = format!(
+                "cluster {} ({id}{})",
+                c.name,
+                if c.running { "" } else { ", gone" }
+            );
+            println!("{}", api_line(&name, &c.stats));
+        }
     }
     Ok(())
 }

@@ -572,6 +572,11 @@ async fn retries_ride_out_injected_faults() {
         .await;
     }
     rig.cloud().set_faults(Faults::default());
+    // The faults were injected (the sandbox never falls behind its rates: ~60 requests see at
+    // least ⌊n·rate⌋ of each, some 14 errors and 3 drops): retries rode them out.
+    let injected = &rig.cloud().status().apis["cloud"];
+    assert!(injected.error_total() > 0, "{injected:?}");
+    assert!(injected.dropped > 0, "{injected:?}");
     // Idempotency keys: every create happened exactly once despite the retries.
     assert_eq!(rig.count("vpc.network"), 1);
     assert_eq!(rig.count("vpc.subnet"), 1);

@@ -1,6 +1,8 @@
 //! How the cloud emulator is started.
 
 use crate::config::Faults;
+use crate::stats::Counters;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -20,10 +22,14 @@ pub struct CloudConfig {
     pub ready_delay: Duration,
     /// Added to every request.
     pub latency: Duration,
-    /// Injected failures (Yandex-format error bodies, dropped connections).
+    /// Injected failures (Yandex-format error bodies, dropped connections); the clusters'
+    /// Kubernetes APIs inject the same (Kubernetes `Status` bodies), with the same latency.
     pub faults: Faults,
     /// Loopback port; 0 reuses the previous port of `data_dir` when free, else picks one.
     pub port: u16,
+    /// Counters of other APIs of the same sandbox (the standalone Kubernetes API as
+    /// `kubernetes`) that the status page reports beside the cloud's own.
+    pub also_report: BTreeMap<String, Counters>,
 }
 
 impl Default for CloudConfig {
@@ -36,6 +42,7 @@ impl Default for CloudConfig {
             latency: Duration::ZERO,
             faults: Faults::default(),
             port: 0,
+            also_report: BTreeMap::new(),
         }
     }
 }
@@ -53,6 +60,7 @@ impl std::fmt::Debug for CloudConfig {
             .field("latency", &self.latency)
             .field("faults", &self.faults)
             .field("port", &self.port)
+            .field("also_report", &self.also_report)
             .finish()
     }
 }

@@ -38,4 +38,4 @@ mod update;
 
 pub use config::CloudConfig;
 pub use server::{Cloud, CloudHandle};
-pub use status::{CloudStatus, ClusterStatus};
+pub use status::{CloudStatus, ClusterApiStats, ClusterStatus};

@@ -5,7 +5,7 @@
 use super::api::{self, Request};
 use super::auth::{self, Tokens, USER_ID};
 use super::clock::now_ms;
-use super::clusters::Fleet;
+use super::clusters::{Fleet, FleetConfig};
 use super::config::CloudConfig;
 use super::crud::object;
 use super::disk::Disk;
@@ -20,10 +20,12 @@ use super::status::{status, CloudStatus};
 use super::types::{K8S_CLUSTER, KEY};
 use crate::config::{Fault, Faults};
 use crate::server::{accept_loop, constant_time_eq, parse_query, respond, Dropped, StartError};
+use crate::stats::Counters;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -64,7 +66,10 @@ struct Shared {
     oauth_token: String,
     audiences: Vec<String>,
     latency: Duration,
-    faults: Mutex<Faults>,
+    /// Shared with the fleet: the clusters' APIs inject the same faults.
+    faults: Arc<Mutex<Faults>>,
+    counters: Counters,
+    also_report: BTreeMap<String, Counters>,
     stopped: watch::Receiver<bool>,
 }
 
@@ -73,6 +78,19 @@ impl Shared {
         self.state
             .lock()
             .map_err(|_| CloudError::internal("the sandbox cloud state is poisoned"))
+    }
+
+    /// The status page: what `st` holds and what every API counted.
+    fn report(&self, st: &State) -> CloudStatus {
+        let mut s = status(st);
+        s.apis = self
+            .also_report
+            .iter()
+            .map(|(name, c)| (name.clone(), c.snapshot()))
+            .collect();
+        s.apis.insert("cloud".into(), self.counters.snapshot());
+        s.cluster_apis = self.fleet.stats();
+        s
     }
 }
 
@@ -119,17 +137,26 @@ impl Cloud {
             .map_err(|e| StartError(e.to_string()))?;
         let endpoint = format!("https://{addr}");
         let (stop, stopped) = watch::channel(false);
+        let faults = Arc::new(Mutex::new(config.faults.clone()));
+        let fleet = FleetConfig {
+            data_dir: config.data_dir.clone(),
+            ready_delay: config.ready_delay,
+            latency: config.latency,
+            faults: faults.clone(),
+        };
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             tokens: tokens.clone(),
-            fleet: Fleet::new(config.data_dir.clone(), config.ready_delay, tokens),
+            fleet: Fleet::new(fleet, tokens),
             oauth_token: oauth.clone(),
             audiences: vec![
                 jwt::AUDIENCE.to_string(),
                 format!("{endpoint}/iam/v1/tokens"),
             ],
             latency: config.latency,
-            faults: Mutex::new(config.faults.clone()),
+            faults,
+            counters: Counters::default(),
+            also_report: config.also_report.clone(),
             stopped: stopped.clone(),
         });
         resume(&shared).await;
@@ -163,15 +190,12 @@ impl CloudHandle {
     /// What the cloud holds (as `GET /sandbox/v1/status` answers).
     pub fn status(&self) -> CloudStatus {
         match self.shared.state() {
-            Ok(st) => status(&st),
-            Err(_) => CloudStatus {
-                clusters: Vec::new(),
-                counts: Default::default(),
-            },
+            Ok(st) => self.shared.report(&st),
+            Err(_) => CloudStatus::default(),
         }
     }
 
-    /// Changes the injected faults of the running cloud.
+    /// Changes the injected faults of the running cloud and of its clusters' APIs.
     pub fn set_faults(&self, faults: Faults) {
         if let Ok(mut f) = self.shared.faults.lock() {
             *f = faults;
@@ -195,17 +219,17 @@ impl Drop for CloudHandle {
 /// Brings the APIs of existing clusters back, completes operations whose time has passed
 /// and sets timers for the others.
 async fn resume(shared: &Arc<Shared>) {
-    let clusters: Vec<(String, String)> = match shared.state() {
+    let clusters: Vec<(String, String, String)> = match shared.state() {
         Ok(st) => st
             .of_kind(K8S_CLUSTER.kind)
             .into_iter()
             .filter(|r| r.resource.get("status").and_then(Value::as_str) != Some("PROVISIONING"))
-            .map(|r| (r.key.clone(), kube_token(r)))
+            .map(cluster_api)
             .collect(),
         Err(_) => Vec::new(),
     };
-    for (id, token) in clusters {
-        attach_api(shared, &id, &token).await;
+    for (id, name, token) in clusters {
+        attach_api(shared, &id, &name, &token).await;
     }
     drain_schedule(shared, true).await;
 }
@@ -238,17 +262,19 @@ fn schedule(shared: &Arc<Shared>, id: String, at: u64) {
     });
 }
 
-fn kube_token(r: &super::state::Record) -> String {
-    r.extra
-        .get(KUBE_TOKEN)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+/// A cluster's (id, name, static token of its Kubernetes API).
+fn cluster_api(r: &super::state::Record) -> (String, String, String) {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+    (
+        r.key.clone(),
+        text(r.resource.get("name")),
+        text(r.extra.get(KUBE_TOKEN)),
+    )
 }
 
 /// Starts (or finds) the cluster's Kubernetes API and records its endpoint and CA.
-async fn attach_api(shared: &Arc<Shared>, id: &str, token: &str) {
-    match shared.fleet.ensure(id, token).await {
+async fn attach_api(shared: &Arc<Shared>, id: &str, name: &str, token: &str) {
+    match shared.fleet.ensure(id, name, token).await {
         Ok((endpoint, ca)) => {
             if let Ok(mut st) = shared.state() {
                 if let Some(mut rec) = st.get(K8S_CLUSTER.kind, id).cloned() {
@@ -275,11 +301,10 @@ async fn finish(shared: Arc<Shared>, op_id: String) {
             .get(&op_id)
             .filter(|o| !o.done && o.effect == Effect::Create)?;
         let t = op.target.as_ref().filter(|t| t.kind == K8S_CLUSTER.kind)?;
-        st.get(&t.kind, &t.key)
-            .map(|r| (r.key.clone(), kube_token(r)))
+        st.get(&t.kind, &t.key).map(cluster_api)
     });
-    if let Some((id, token)) = cluster {
-        attach_api(&shared, &id, &token).await;
+    if let Some((id, name, token)) = cluster {
+        attach_api(&shared, &id, &name, &token).await;
     }
     // A deleted cluster's API and data go before the operation reports done, so a client that
     // sees it done never finds them.
@@ -334,9 +359,11 @@ async fn serve(
     let bearer = header("authorization")
         .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()));
     let idempotency_key = header("idempotency-key");
-    let latency = shared.latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    // The sandbox's own status page is not part of the emulated API: neither counted nor
+    // delayed nor faulted.
+    if route != Route::Status {
+        shared.counters.request();
+        shared.counters.delay(shared.latency).await;
     }
     let now = now_ms();
     let subject = match (&route, &bearer) {
@@ -354,8 +381,7 @@ async fn serve(
         ))));
     };
     if route != Route::Status {
-        let faults = shared.faults.lock().map(|f| f.clone()).unwrap_or_default();
-        match faults.roll() {
+        match shared.counters.roll(&shared.faults) {
             None => {}
             Some(Fault::Drop) => return Err(Dropped),
             Some(Fault::Error(code)) => {
@@ -409,7 +435,7 @@ async fn dispatch(
                 ctx.now,
             )
         }
-        Route::Status if m == "GET" => serde_json::to_value(status(&*shared.state()?))
+        Route::Status if m == "GET" => serde_json::to_value(shared.report(&*shared.state()?))
             .map_err(|e| CloudError::internal(e.to_string())),
         Route::Collection { spec, parent: None } if spec.kind == KEY.kind && m == "POST" => {
             let key = {

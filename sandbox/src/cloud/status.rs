@@ -1,5 +1,6 @@
 //! The sandbox-only status page (`GET /sandbox/v1/status`, [`CloudHandle::status`]): the
-//! Managed Kubernetes clusters with how to reach their APIs, and resource counts by type.
+//! Managed Kubernetes clusters with how to reach their APIs, resource counts by type, and
+//! per API the requests served and faults injected since the sandbox started.
 //!
 //! [`CloudHandle::status`]: super::CloudHandle::status
 
@@ -7,17 +8,36 @@ use super::json;
 use super::mk8s::KUBE_TOKEN;
 use super::state::State;
 use super::types::K8S_CLUSTER;
+use crate::stats::ApiStats;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// What the cloud holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CloudStatus {
     /// Managed Kubernetes clusters, oldest first.
     pub clusters: Vec<ClusterStatus>,
     /// Resources per type (`vpc.network`, `k8s.cluster`, …), every type listed.
     pub counts: BTreeMap<String, usize>,
+    /// Requests served and faults injected by `cloud` and the other APIs of the sandbox
+    /// (`kubernetes`: the standalone API), since they started.
+    #[serde(default)]
+    pub apis: BTreeMap<String, ApiStats>,
+    /// The same for each cluster's Kubernetes API by cluster id, deleted clusters included.
+    #[serde(default)]
+    pub cluster_apis: BTreeMap<String, ClusterApiStats>,
+}
+
+/// Requests served and faults injected by one cluster's Kubernetes API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterApiStats {
+    /// The cluster's name.
+    pub name: String,
+    /// False once the cluster is deleted (or the sandbox stopping).
+    pub running: bool,
+    #[serde(flatten)]
+    pub stats: ApiStats,
 }
 
 /// One Managed Kubernetes cluster and its sandbox Kubernetes API.
@@ -78,5 +98,6 @@ pub fn status(st: &State) -> CloudStatus {
     CloudStatus {
         clusters,
         counts: st.counts(),
+        ..CloudStatus::default()
     }
 }
