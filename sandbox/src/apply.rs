@@ -88,7 +88,7 @@ fn remove_disowned(merged: &mut Value, old_set: &FieldSet, new_set: &FieldSet, o
     removed.sort_by_key(|p| p.len());
     for p in removed {
         let kept = |set: &FieldSet| set.iter().any(|q| q.starts_with(p));
-        if kept(others) || kept(new_set) {
+        if kept(others) || kept(new_set) || is_key_field(p) {
             continue;
         }
         remove_at(merged, p);
@@ -417,6 +417,26 @@ mod tests {
                 "{list}"
             );
         }
+    }
+
+    #[test]
+    fn item_updated_by_another_manager_keeps_its_key() {
+        let (kind, two) = with_list(
+            "env",
+            json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]),
+        );
+        let (_, one) = with_list("env", json!([{"name": "A", "value": "1"}]));
+        let mut m = Managed::default();
+        let live = apply(&json!({}), &two, &mut m, &areq("m", kind)).unwrap();
+        // An Update (kubectl edit) changes only B's value: it owns value, not name.
+        let mut edited = live.clone();
+        edited["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] = json!("3");
+        record_update(Some(&live), &edited, &mut m, &areq("u", kind));
+        let live = apply(&edited, &one, &mut m, &areq("m", kind)).unwrap();
+        assert_eq!(
+            list_at(&live, "env"),
+            &json!([{"name": "A", "value": "1"}, {"name": "B", "value": "3"}])
+        );
     }
 
     #[test]

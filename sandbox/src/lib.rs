@@ -34,6 +34,7 @@ mod scale;
 mod selector;
 mod server;
 mod store;
+mod strategic;
 mod tls;
 mod write;
 mod yaml;
