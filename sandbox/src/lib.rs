@@ -36,6 +36,7 @@ mod server;
 mod store;
 mod strategic;
 mod tls;
+mod validate;
 mod write;
 mod yaml;
 

@@ -287,6 +287,7 @@ impl Api {
                 })
             });
         }
+        crate::validate::check(rt, &key.name, &new, old)?;
         if let (Some(o), false) = (old, rt.custom) {
             crate::immutable::check(&rt.group, &rt.resource, &rt.kind, &key.name, o, &new)?;
         }
