@@ -29,6 +29,8 @@ mod listen;
 mod managed;
 mod meta;
 mod patch;
+mod preconditions;
+mod review;
 mod router;
 mod scale;
 mod selector;

@@ -485,6 +485,15 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '_'))
 }
 
+/// Protobuf bodies are not decoded here: 415, which clients understand, not a parse error.
+pub(crate) fn refuse_protobuf(req: &Request) -> Result<(), ApiError> {
+    let ctype = req.content_type.split(';').next().unwrap_or("").trim();
+    if ctype == "application/vnd.kubernetes.protobuf" {
+        return Err(unsupported_media(&["application/json", "application/yaml"]));
+    }
+    Ok(())
+}
+
 /// 415 in the apiserver's words (`negotiation.NewUnsupportedMediaTypeError`).
 fn unsupported_media(accepted: &[&str]) -> ApiError {
     ApiError::new(
@@ -499,10 +508,7 @@ fn unsupported_media(accepted: &[&str]) -> ApiError {
 
 /// JSON, else YAML (apply bodies may be either). Protobuf is not served: 415, not a parse error.
 fn parse_body(req: &Request) -> Result<Value, ApiError> {
-    let ctype = req.content_type.split(';').next().unwrap_or("").trim();
-    if ctype == "application/vnd.kubernetes.protobuf" {
-        return Err(unsupported_media(&["application/json", "application/yaml"]));
-    }
+    refuse_protobuf(req)?;
     if let Ok(v) = serde_json::from_slice::<Value>(&req.body) {
         return Ok(v);
     }

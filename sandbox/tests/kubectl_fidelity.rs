@@ -1,6 +1,7 @@
-//! The real kubectl (from PATH) removing list items: client-side `kubectl apply` (strategic
-//! merge patch with `$patch: delete` and `$setElementOrder`), `kubectl patch --type strategic`,
-//! `kubectl label`/`annotate`, and server-side apply dropping keyed-list items.
+//! The real kubectl (from PATH) against the sandbox's fidelity: removing list items
+//! (client-side `kubectl apply` with `$patch: delete` and `$setElementOrder`, `kubectl patch
+//! --type strategic`, `kubectl label`/`annotate`, server-side apply dropping keyed-list
+//! items), the apiserver's validation answers, and `kubectl auth can-i`.
 
 use mlstack_sandbox::{kubeconfig, KubeApi, SandboxConfig};
 use serde_json::Value;
@@ -223,5 +224,73 @@ async fn server_side_apply_drops_items_without_stubs() {
     for gone in ["\\\"B\\\"", "81", "side"] {
         assert!(!mf.contains(gone), "managedFields still name {gone}: {mf}");
     }
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_errors_reach_kubectl() {
+    let (handle, k) = start().await;
+    let ssa = ["apply", "--server-side", "--validate=false", "-f", "-"];
+    let good = deployment(&["A"], &[80], false);
+    let cases = [
+        (
+            good.replace("image: nginx:1.27", "image: nginx:1.27\n        imagePullPolicy: Sometimes"),
+            "spec.template.spec.containers[0].imagePullPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"IfNotPresent\", \"Never\"",
+        ),
+        (
+            good.replace("containerPort: 80", "containerPort: 99999"),
+            "spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 99999: must be between 1 and 65535, inclusive",
+        ),
+        (
+            good.replace("labels: {app: web}", "labels: {app: other}"),
+            "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"other\"}: `selector` does not match template `labels`",
+        ),
+        (
+            good.replace("image: nginx:1.27", "image: nginx:1.27\n        resources: {requests: {cpu: banana}}"),
+            "quantities must match the regular expression",
+        ),
+        (
+            good.replace("replicas: 1", "replicas: \"2\""),
+            "cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32",
+        ),
+    ];
+    for (manifest, want) in &cases {
+        let (code, out, err) = k.run(&ssa, Some(manifest)).await;
+        assert_ne!(code, 0, "accepted: {manifest}\n{out}");
+        assert!(err.contains(want), "want {want:?} in {err}");
+    }
+    // Nothing invalid was stored; the valid manifest still applies.
+    let (code, _, _) = k.run(&["get", "deploy", "web"], None).await;
+    assert_eq!(code, 1);
+    k.ok(&ssa, Some(&good)).await;
+
+    // An immutable ConfigMap keeps its data.
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fixed, namespace: default}\nimmutable: true\ndata: {k: one}\n";
+    k.ok(&ssa, Some(cm)).await;
+    let (code, _, err) = k.run(&ssa, Some(&cm.replace("one", "two"))).await;
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("data: Forbidden: field is immutable when `immutable` is set"),
+        "{err}"
+    );
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_can_i() {
+    let (handle, k) = start().await;
+    let out = k
+        .ok(&["auth", "can-i", "create", "deployments"], None)
+        .await;
+    assert_eq!(out.trim(), "yes");
+    let out = k
+        .ok(
+            &["auth", "can-i", "delete", "secrets", "-n", "kube-system"],
+            None,
+        )
+        .await;
+    assert_eq!(out.trim(), "yes");
+    let out = k.ok(&["auth", "can-i", "--list"], None).await;
+    assert!(out.contains("*.*"), "{out}");
     handle.shutdown().await;
 }
