@@ -6,10 +6,13 @@
 //! selectors, merge/JSON/strategic patches, server-side apply with `managedFields`
 //! ownership, `dryRun=All`, the status subresource, defaulting, persistence, simulated
 //! controllers and fault injection. Nothing runs in it. The real `kubectl` works against it
-//! (`get`, `apply --server-side --validate=false`, `diff --server-side`, `delete`).
+//! (`get`, `apply` client- and server-side with `--validate=false`, `diff --server-side`,
+//! `patch`, `label`, `delete`, `auth can-i`). Strategic merge patch honours its directives;
+//! writes are validated where the apiserver validates (`validate/`: decode 400s, 422 causes),
+//! DELETE preconditions are checked, and `SelfSubjectAccessReview`s are always allowed.
 //!
-//! Simplifications, on purpose: no watch, no OpenAPI (hence `--validate=false`), strategic
-//! merge patch is a merge patch whose keyed lists merge by key, deletion is immediate
+//! Simplifications, on purpose: no watch, no OpenAPI (hence `--validate=false`), no protobuf
+//! bodies except the self reviews, only part of apiserver validation, deletion is immediate
 //! (no finalizers or graceful termination), and a CRD is Established at once.
 
 mod api;

@@ -243,7 +243,7 @@ fn base64(s: &str) -> Result<(), String> {
             return bad(i);
         }
     }
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         // Go reports the offset where the incomplete quantum starts.
         return bad(bytes.len() - bytes.len() % 4);
     }
