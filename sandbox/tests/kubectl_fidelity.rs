@@ -224,6 +224,41 @@ async fn server_side_apply_drops_items_without_stubs() {
     for gone in ["\\\"B\\\"", "81", "side"] {
         assert!(!mf.contains(gone), "managedFields still name {gone}: {mf}");
     }
+
+    // Two managers share the env list: the item another manager also owns stays.
+    let other = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        env:
+        - {name: C, value: "vC"}
+"#;
+    k.ok(
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "--field-manager=other",
+            "-f",
+            "-",
+        ],
+        Some(other),
+    )
+    .await;
+    k.ok(&ssa, Some(&deployment(&["A", "C"], &[80], false)))
+        .await;
+    k.ok(&ssa, Some(&deployment(&["A"], &[80], false))).await;
+    let dep = k.json(&["get", "deploy", "web"]).await;
+    let env = &container(&dep, "web")["env"];
+    assert_eq!(
+        env,
+        &serde_json::json!([{"name": "A", "value": "vA"}, {"name": "C", "value": "vC"}]),
+        "C is still owned by other"
+    );
     handle.shutdown().await;
 }
 
