@@ -193,6 +193,43 @@ pub fn parse_quantity(s: &str) -> Result<(), &'static str> {
     })
 }
 
+/// The value of a well-formed quantity (for comparisons; precision beyond f64 is not needed).
+pub fn quantity_value(v: &Value) -> Option<f64> {
+    let s = match v {
+        Value::Number(n) => return n.as_f64(),
+        Value::String(s) => s.as_str(),
+        _ => return None,
+    };
+    parse_quantity(s).ok()?;
+    let split = s
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+        .map_or(s.len(), |(i, _)| i);
+    let (num, suffix) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match suffix {
+        "" => 1.0,
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024f64,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        e => 10f64.powi(e.get(1..)?.parse().ok()?),
+    };
+    Some(n * mult)
+}
+
 fn quantity_ok(v: &Value) -> Result<(), String> {
     match v {
         Value::String(s) => parse_quantity(s).map_err(String::from),

@@ -4,7 +4,7 @@
 //! Unknown fields and CRD schemas are not checked here.
 
 mod data;
-mod decode;
+pub(crate) mod decode;
 mod pod;
 mod selector;
 

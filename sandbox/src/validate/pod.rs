@@ -1,6 +1,7 @@
 //! Pod template and Service fields the apiserver checks (`ValidatePodSpec`,
 //! `ValidateService`): `imagePullPolicy` values, port numbers in 1..65535.
 
+use super::decode::quantity_value;
 use super::{pod_spec_path, Cause};
 use serde_json::Value;
 
@@ -39,6 +40,9 @@ fn container(c: &Value, path: &str, causes: &mut Vec<Cause>) {
             ));
         }
     }
+    if let Some(r) = c.get("resources") {
+        resources(r, &format!("{path}.resources"), causes);
+    }
     let ports = c.get("ports").and_then(Value::as_array);
     for (i, p) in ports.into_iter().flatten().enumerate() {
         let at = format!("{path}.ports[{i}]");
@@ -49,6 +53,43 @@ fn container(c: &Value, path: &str, causes: &mut Vec<Cause>) {
             causes,
         );
         port(p.get("hostPort"), format!("{at}.hostPort"), false, causes);
+    }
+}
+
+/// `ValidateResourceRequirements`: quantities are not negative and requests do not exceed limits.
+fn resources(r: &Value, path: &str, causes: &mut Vec<Cause>) {
+    let shown = |q: &Value| match q {
+        Value::String(s) => format!("{s:?}"),
+        other => format!("\"{other}\""),
+    };
+    let limits = r.get("limits").and_then(Value::as_object);
+    for part in ["limits", "requests"] {
+        let Some(m) = r.get(part).and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, q) in m {
+            let Some(v) = quantity_value(q) else { continue };
+            let field = format!("{path}.{part}[{name}]");
+            if v < 0.0 {
+                causes.push(Cause::invalid(
+                    field,
+                    &shown(q),
+                    "must be greater than or equal to 0",
+                ));
+                continue;
+            }
+            let limit = limits.and_then(|l| l.get(name));
+            if let (true, Some(l)) = (part == "requests", limit) {
+                if quantity_value(l).is_some_and(|lv| v > lv) {
+                    let plain = shown(l).trim_matches('"').to_string();
+                    causes.push(Cause::invalid(
+                        field,
+                        &shown(q),
+                        &format!("must be less than or equal to {name} limit of {plain}"),
+                    ));
+                }
+            }
+        }
     }
 }
 
@@ -87,6 +128,21 @@ mod tests {
             ]
         );
         assert_eq!(causes[2].message, "Required value");
+        let pod = json!({"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 1}],
+            "resources": {"limits": {"cpu": "500m", "memory": "-1"}, "requests": {"cpu": "1"}}}]}});
+        let mut causes = Vec::new();
+        check("Pod", &pod, &mut causes);
+        let got: Vec<String> = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "spec.containers[0].resources.limits[memory]: Invalid value: \"-1\": must be greater than or equal to 0",
+                "spec.containers[0].resources.requests[cpu]: Invalid value: \"1\": must be less than or equal to cpu limit of 500m",
+            ]
+        );
         let svc = json!({"spec": {"ports": [{"port": 65536}]}});
         let mut causes = Vec::new();
         check("Service", &svc, &mut causes);
