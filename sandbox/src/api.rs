@@ -109,6 +109,12 @@ impl Api {
         if !(sub.is_empty() || (sub == "status" && rt.status) || (sub == "scale" && scalable)) {
             return Err(not_served());
         }
+        if crate::review::is_review(&rt) {
+            return match (&t.name, req.method.as_str()) {
+                (None, "POST") => crate::review::create(&rt, req),
+                _ => Err(method_not_allowed()),
+            };
+        }
         let ns = t.namespace.clone().unwrap_or_default();
         let method = req.method.as_str();
         match (&t.name, method) {
@@ -203,6 +209,7 @@ impl Api {
             .get(key)
             .cloned()
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.resource, &key.name))?;
+        crate::preconditions::check(&req.body, rt, &key.name, &obj)?;
         if !dry_run(req) {
             self.remove_cascading(rt, key, &obj)?;
         }

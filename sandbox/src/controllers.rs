@@ -119,9 +119,12 @@ fn status_for(kind: &str, obj: &Value) -> Option<Value> {
     let spec = |p: &str| obj.pointer(&format!("/spec/{p}"));
     let replicas = spec("replicas").and_then(Value::as_i64).unwrap_or(1);
     let now = now_rfc3339();
-    let cond = |t: &str, reason: &str| {
-        json!({"type": t, "status": "True", "reason": reason,
-               "lastTransitionTime": now, "lastUpdateTime": now})
+    // Job and HPA conditions have no lastUpdateTime (the real types lack it).
+    let cond = |t: &str, reason: &str| json!({"type": t, "status": "True", "reason": reason, "lastTransitionTime": now});
+    let dep_cond = |t: &str, reason: &str| {
+        let mut c = cond(t, reason);
+        c["lastUpdateTime"] = json!(now);
+        c
     };
     let name = obj
         .pointer("/metadata/name")
@@ -134,8 +137,8 @@ fn status_for(kind: &str, obj: &Value) -> Option<Value> {
             "updatedReplicas": replicas,
             "readyReplicas": replicas,
             "availableReplicas": replicas,
-            "conditions": [cond("Available", "MinimumReplicasAvailable"),
-                           cond("Progressing", "NewReplicaSetAvailable")],
+            "conditions": [dep_cond("Available", "MinimumReplicasAvailable"),
+                           dep_cond("Progressing", "NewReplicaSetAvailable")],
         }),
         "StatefulSet" => json!({
             "observedGeneration": gen,

@@ -90,7 +90,7 @@ pub fn resource_list(catalog: &Catalog, group: &str, version: &str) -> Option<Va
             "singularName": t.singular,
             "namespaced": t.namespaced,
             "kind": t.kind,
-            "verbs": VERBS,
+            "verbs": if crate::review::is_review(t) { &["create"][..] } else { VERBS },
             "shortNames": t.short_names,
         }));
         if crate::api::has_scale(t) {

@@ -8,10 +8,13 @@
 //! controllers and fault injection (latency, error answers, dropped connections) into every
 //! API, the clusters' included, counted per API ([`ApiStats`], on the cloud's status page).
 //! Nothing runs in it. The real `kubectl` works against it
-//! (`get`, `apply --server-side --validate=false`, `diff --server-side`, `delete`).
+//! (`get`, `apply` client- and server-side with `--validate=false`, `diff --server-side`,
+//! `patch`, `label`, `delete`, `auth can-i`). Strategic merge patch honours its directives;
+//! writes are validated where the apiserver validates (`validate/`: decode 400s, 422 causes),
+//! DELETE preconditions are checked, and `SelfSubjectAccessReview`s are always allowed.
 //!
-//! Simplifications, on purpose: no watch, no OpenAPI (hence `--validate=false`), strategic
-//! merge patch is a merge patch whose keyed lists merge by key, deletion is immediate
+//! Simplifications, on purpose: no watch, no OpenAPI (hence `--validate=false`), no protobuf
+//! bodies except the self reviews, only part of apiserver validation, deletion is immediate
 //! (no finalizers or graceful termination), and a CRD is Established at once.
 
 mod api;
@@ -31,13 +34,17 @@ mod listen;
 mod managed;
 mod meta;
 mod patch;
+mod preconditions;
+mod review;
 mod router;
 mod scale;
 mod selector;
 mod server;
 mod stats;
 mod store;
+mod strategic;
 mod tls;
+mod validate;
 mod write;
 mod yaml;
 

@@ -1,8 +1,6 @@
-//! Non-apply patches: JSON merge patch (RFC 7386), JSON patch (RFC 6902), and strategic
-//! merge patch approximated as a merge patch whose keyed lists merge by key (directives
-//! such as `$patch` and `$setElementOrder` are ignored).
+//! Non-apply patches: JSON merge patch (RFC 7386) and JSON patch (RFC 6902); strategic
+//! merge patch lives in `strategic.rs`.
 
-use crate::fields::{item_key, Path, Schema, Step};
 use serde_json::Value;
 
 /// RFC 7386: `null` removes, maps merge, anything else replaces.
@@ -22,63 +20,6 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
                 merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
             }
         }
-    }
-}
-
-/// Strategic merge patch, simplified: like [`merge_patch`] but keyed lists merge by key.
-pub fn strategic_patch(target: &mut Value, patch: &Value, schema: &Schema) {
-    strategic(target, patch, &mut Vec::new(), schema);
-}
-
-fn strategic(target: &mut Value, patch: &Value, path: &mut Path, schema: &Schema) {
-    match patch {
-        Value::Object(p) => {
-            if !target.is_object() {
-                *target = Value::Object(Default::default());
-            }
-            let Value::Object(t) = target else { return };
-            for (k, v) in p {
-                if k.starts_with('$') {
-                    continue;
-                }
-                if v.is_null() {
-                    t.remove(k);
-                    continue;
-                }
-                path.push(Step::Field(k.clone()));
-                strategic(t.entry(k.clone()).or_insert(Value::Null), v, path, schema);
-                path.pop();
-            }
-        }
-        Value::Array(items) => {
-            let keys = match path.split_last() {
-                Some((Step::Field(f), parent)) => schema.list_keys(parent, f),
-                _ => None,
-            };
-            let (Some(keys), Value::Array(t)) = (keys, &mut *target) else {
-                *target = patch.clone();
-                return;
-            };
-            for item in items {
-                let key = item_key(item, keys);
-                let pos = key
-                    .as_ref()
-                    .and_then(|k| t.iter().position(|o| item_key(o, keys).as_ref() == Some(k)));
-                match (pos, key) {
-                    (Some(i), Some(k)) => {
-                        path.push(Step::Key(k));
-                        strategic(&mut t[i], item, path, schema);
-                        path.pop();
-                    }
-                    _ => {
-                        let mut clean = Value::Null;
-                        strategic(&mut clean, item, path, schema);
-                        t.push(clean);
-                    }
-                }
-            }
-        }
-        _ => *target = patch.clone(),
     }
 }
 
@@ -198,23 +139,5 @@ mod tests {
         .unwrap();
         assert_eq!(v, json!({"a": {"c": 9}, "l": [2, 5]}));
         assert!(json_patch(&mut v, &json!([{"op": "remove", "path": "/zz"}])).is_err());
-    }
-
-    #[test]
-    fn strategic_merges_containers_by_name() {
-        let schema = Schema {
-            kind: "Deployment",
-            custom: false,
-        };
-        let mut v = json!({"spec": {"template": {"spec": {"containers": [
-            {"name": "a", "image": "1"}, {"name": "b", "image": "2"}]}}}});
-        strategic_patch(
-            &mut v,
-            &json!({"spec": {"template": {"spec": {"$setElementOrder/containers": [],
-                "containers": [{"name": "b", "image": "3"}]}}}}),
-            &schema,
-        );
-        assert_eq!(v["spec"]["template"]["spec"]["containers"][1]["image"], "3");
-        assert_eq!(v["spec"]["template"]["spec"]["containers"][0]["image"], "1");
     }
 }

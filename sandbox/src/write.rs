@@ -9,8 +9,9 @@ use crate::error::ApiError;
 use crate::fields::{display_path, Schema};
 use crate::managed::Managed;
 use crate::meta::{meta_str, metadata_mut, new_uid, now_rfc3339};
-use crate::patch::{json_patch, merge_patch, strategic_patch};
+use crate::patch::{json_patch, merge_patch};
 use crate::store::Key;
+use crate::strategic::strategic_patch;
 use serde_json::{json, Map, Value};
 
 /// Kinds a simulated controller reports on.
@@ -100,15 +101,21 @@ impl Api {
         let schema = schema(rt);
         match ctype {
             "application/merge-patch+json" => merge_patch(&mut new, &body),
-            "application/strategic-merge-patch+json" => strategic_patch(&mut new, &body, &schema),
+            "application/strategic-merge-patch+json" if !rt.custom => {
+                strategic_patch(&mut new, &body, &schema)?
+            }
             "application/json-patch+json" => json_patch(&mut new, &body)
                 .map_err(|e| ApiError::invalid(&rt.kind, &key.name, &e))?,
-            other => {
-                return Err(ApiError::new(
-                    415,
-                    "UnsupportedMediaType",
-                    format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {other:?})"),
-                ))
+            _ => {
+                let mut types = vec![
+                    "application/json-patch+json",
+                    "application/merge-patch+json",
+                    "application/apply-patch+yaml",
+                ];
+                if !rt.custom {
+                    types.push("application/strategic-merge-patch+json");
+                }
+                return Err(unsupported_media(&types));
             }
         }
         self.check_name(rt, &key, &new)?;
@@ -280,6 +287,7 @@ impl Api {
                 })
             });
         }
+        crate::validate::check(rt, &key.name, &new, old)?;
         if let (Some(o), false) = (old, rt.custom) {
             crate::immutable::check(&rt.group, &rt.resource, &rt.kind, &key.name, o, &new)?;
         }
@@ -477,8 +485,30 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '_'))
 }
 
-/// JSON, else YAML (apply bodies may be either).
+/// Protobuf bodies are not decoded here: 415, which clients understand, not a parse error.
+pub(crate) fn refuse_protobuf(req: &Request) -> Result<(), ApiError> {
+    let ctype = req.content_type.split(';').next().unwrap_or("").trim();
+    if ctype == "application/vnd.kubernetes.protobuf" {
+        return Err(unsupported_media(&["application/json", "application/yaml"]));
+    }
+    Ok(())
+}
+
+/// 415 in the apiserver's words (`negotiation.NewUnsupportedMediaTypeError`).
+fn unsupported_media(accepted: &[&str]) -> ApiError {
+    ApiError::new(
+        415,
+        "UnsupportedMediaType",
+        format!(
+            "the body of the request was in an unknown format - accepted media types include: {}",
+            accepted.join(", ")
+        ),
+    )
+}
+
+/// JSON, else YAML (apply bodies may be either). Protobuf is not served: 415, not a parse error.
 fn parse_body(req: &Request) -> Result<Value, ApiError> {
+    refuse_protobuf(req)?;
     if let Ok(v) = serde_json::from_slice::<Value>(&req.body) {
         return Ok(v);
     }
