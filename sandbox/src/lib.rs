@@ -19,6 +19,7 @@ mod cloud;
 mod config;
 mod controllers;
 mod defaults;
+mod delete;
 mod discovery;
 mod error;
 mod fields;
