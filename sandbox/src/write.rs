@@ -503,6 +503,15 @@ fn valid_name(name: &str) -> bool {
 
 /// JSON, else YAML (apply bodies may be either).
 fn parse_body(req: &Request) -> Result<Value, ApiError> {
+    let ctype = req.content_type.split(';').next().unwrap_or("").trim();
+    if ctype == "application/vnd.kubernetes.protobuf" {
+        // The sandbox decodes JSON and YAML only; say so the way the real server does.
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ctype:?})"),
+        ));
+    }
     if let Ok(v) = serde_json::from_slice::<Value>(&req.body) {
         return Ok(v);
     }

@@ -46,9 +46,24 @@ pub fn revision(rs: &Value) -> i64 {
         .unwrap_or(0)
 }
 
+/// The value without nulls: what a typed decode (as the real API server does) keeps,
+/// so `creationTimestamp: null` in a patched template does not make it a new one.
+fn canonical(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), canonical(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
 /// A ReplicaSet's template without its pod-template-hash label (`EqualIgnoreHash`).
 fn bare_template(rs: &Value) -> Value {
-    let mut t = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
+    let mut t = canonical(&rs.pointer("/spec/template").cloned().unwrap_or(json!({})));
     if let Some(labels) = t
         .pointer_mut("/metadata/labels")
         .and_then(Value::as_object_mut)
@@ -83,7 +98,7 @@ fn inherited(d: &Value) -> Map<String, Value> {
 fn sync_one(api: &mut Api, dkey: &Key, d: &Value) {
     let uid = meta_str(d, "uid").unwrap_or_default().to_string();
     let ns = dkey.namespace.clone();
-    let template = d.pointer("/spec/template").cloned().unwrap_or(json!({}));
+    let template = canonical(&d.pointer("/spec/template").cloned().unwrap_or(json!({})));
     let desired = d
         .pointer("/spec/replicas")
         .and_then(Value::as_i64)
