@@ -208,7 +208,11 @@ pub fn as_version(obj: &Value, rt: &ResourceType) -> Value {
 
 /// Kinds with a `/scale` subresource (what `kubectl scale` and HPAs write).
 pub fn has_scale(rt: &ResourceType) -> bool {
-    !rt.custom && matches!(rt.kind.as_str(), "Deployment" | "StatefulSet" | "ReplicaSet")
+    !rt.custom
+        && matches!(
+            rt.kind.as_str(),
+            "Deployment" | "StatefulSet" | "ReplicaSet"
+        )
 }
 
 /// Whether the request asks for a dry run (`dryRun=All`).

@@ -66,12 +66,13 @@ impl DeleteOptions {
                 ))
             }
         };
-        let grace_period = match req.query.get("gracePeriodSeconds") {
-            Some(s) => Some(s.parse::<i64>().map_err(|_| {
-                ApiError::bad_request(format!("invalid gracePeriodSeconds {s:?}"))
-            })?),
-            None => body.get("gracePeriodSeconds").and_then(Value::as_i64),
-        };
+        let grace_period =
+            match req.query.get("gracePeriodSeconds") {
+                Some(s) => Some(s.parse::<i64>().map_err(|_| {
+                    ApiError::bad_request(format!("invalid gracePeriodSeconds {s:?}"))
+                })?),
+                None => body.get("gracePeriodSeconds").and_then(Value::as_i64),
+            };
         if grace_period.is_some_and(|g| g < 0) {
             return Err(ApiError::invalid(
                 "DeleteOptions",

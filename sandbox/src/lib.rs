@@ -9,8 +9,10 @@
 //! (`get`, `apply --server-side --validate=false`, `diff --server-side`, `delete`).
 //!
 //! Simplifications, on purpose: no watch, no OpenAPI (hence `--validate=false`), strategic
-//! merge patch is a merge patch whose keyed lists merge by key, deletion is immediate
-//! (no finalizers or graceful termination), and a CRD is Established at once.
+//! merge patch is a merge patch whose keyed lists merge by key, a CRD is Established at
+//! once. Deletion follows the real registry (finalizers, graceful Pods, Terminating
+//! namespaces, garbage collection of ownerReferences); the controllers create
+//! ReplicaSets and Pods as records on one simulated node.
 
 mod api;
 mod apply;

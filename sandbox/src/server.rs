@@ -329,7 +329,8 @@ fn spawn_reconciles(shared: &Arc<Shared>, pending: Vec<(crate::store::Key, Strin
 
 /// The controller manager's loop: a tick every fraction of the ready delay until stopped.
 async fn run_controllers(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
-    let period = (shared.ready_delay / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
+    let period =
+        (shared.ready_delay / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}

@@ -110,9 +110,10 @@ fn items(v: &Value) -> Vec<Value> {
 }
 
 fn ready(pod: &Value) -> bool {
-    pod["status"]["conditions"]
-        .as_array()
-        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    pod["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
 }
 
 const DEPLOY: &str = r#"
@@ -135,11 +136,18 @@ spec:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_create_works() {
     let k = start().await;
-    let out = k.ok(&["create", "--validate=false", "-f", "-"], Some(DEPLOY)).await;
+    let out = k
+        .ok(&["create", "--validate=false", "-f", "-"], Some(DEPLOY))
+        .await;
     assert!(out.contains("deployment.apps/web created"), "{out}");
-    let (code, _, err) = k.run(&["create", "--validate=false", "-f", "-"], Some(DEPLOY)).await;
+    let (code, _, err) = k
+        .run(&["create", "--validate=false", "-f", "-"], Some(DEPLOY))
+        .await;
     assert_ne!(code, 0);
-    assert!(err.contains("AlreadyExists") || err.contains("already exists"), "{err}");
+    assert!(
+        err.contains("AlreadyExists") || err.contains("already exists"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,22 +180,40 @@ async fn kubectl_deployment_rollout_history_undo_scale_delete() {
     assert_eq!(rs_name, format!("web-{hash}"));
     let rs = k.json(&["get", "rs", &rs_name]).await;
     assert_eq!(rs["metadata"]["ownerReferences"][0]["kind"], "Deployment");
-    assert_eq!(rs["metadata"]["ownerReferences"][0]["blockOwnerDeletion"], true);
-    assert_eq!(rs["spec"]["selector"]["matchLabels"]["pod-template-hash"], hash.as_str());
-    assert_eq!(rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
+    assert_eq!(
+        rs["metadata"]["ownerReferences"][0]["blockOwnerDeletion"],
+        true
+    );
+    assert_eq!(
+        rs["spec"]["selector"]["matchLabels"]["pod-template-hash"],
+        hash.as_str()
+    );
+    assert_eq!(
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "1"
+    );
 
     let d = k
         .until(&["get", "deploy", "web"], "web available", |d| {
             d["status"]["availableReplicas"] == 2
         })
         .await;
-    assert_eq!(d["status"]["observedGeneration"], d["metadata"]["generation"]);
+    assert_eq!(
+        d["status"]["observedGeneration"],
+        d["metadata"]["generation"]
+    );
     assert_eq!(d["status"]["updatedReplicas"], 2);
     let conds = d["status"]["conditions"].as_array().expect("conditions");
-    let avail = conds.iter().find(|c| c["type"] == "Available").expect("Available");
+    let avail = conds
+        .iter()
+        .find(|c| c["type"] == "Available")
+        .expect("Available");
     assert_eq!(avail["status"], "True");
     assert!(avail["lastUpdateTime"].is_string() && avail["lastTransitionTime"].is_string());
-    let prog = conds.iter().find(|c| c["type"] == "Progressing").expect("Progressing");
+    let prog = conds
+        .iter()
+        .find(|c| c["type"] == "Progressing")
+        .expect("Progressing");
     assert_eq!(prog["reason"], "NewReplicaSetAvailable");
 
     // A template change: a second ReplicaSet takes over, the first scales to zero.
@@ -211,9 +237,8 @@ async fn kubectl_deployment_rollout_history_undo_scale_delete() {
         .until(&["get", "pods", "-l", "app=web"], "old pods gone", |v| {
             let p = items(v);
             p.len() == 2
-                && p.iter().all(|p| {
-                    p["spec"]["containers"][0]["image"] == "nginx:1.28" && ready(p)
-                })
+                && p.iter()
+                    .all(|p| p["spec"]["containers"][0]["image"] == "nginx:1.28" && ready(p))
         })
         .await;
     assert_eq!(items(&pods).len(), 2);
@@ -236,7 +261,10 @@ async fn kubectl_deployment_rollout_history_undo_scale_delete() {
     .await;
     let first = k.json(&["get", "rs", &rs_name]).await;
     assert_eq!(first["spec"]["replicas"], 2);
-    assert_eq!(first["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3");
+    assert_eq!(
+        first["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "3"
+    );
 
     // Scaling changes the number of Pods.
     k.ok(&["scale", "deploy/web", "--replicas=3"], None).await;
@@ -247,10 +275,13 @@ async fn kubectl_deployment_rollout_history_undo_scale_delete() {
     .await;
 
     // Deleting the Deployment takes its ReplicaSets and Pods (garbage collection).
-    k.ok(&["delete", "deploy", "web", "--wait=false"], None).await;
-    k.until(&["get", "rs,pods", "-l", "app=web"], "dependents collected", |v| {
-        items(v).is_empty()
-    })
+    k.ok(&["delete", "deploy", "web", "--wait=false"], None)
+        .await;
+    k.until(
+        &["get", "rs,pods", "-l", "app=web"],
+        "dependents collected",
+        |v| items(v).is_empty(),
+    )
     .await;
 }
 
@@ -278,8 +309,11 @@ async fn kubectl_finalizers_and_terminating_namespace() {
     )
     .await;
     // The finalizer holds the ConfigMap: DELETE only marks it.
-    k.ok(&["delete", "cm", "keep", "-n", "held", "--wait=false"], None)
-        .await;
+    k.ok(
+        &["delete", "cm", "keep", "-n", "held", "--wait=false"],
+        None,
+    )
+    .await;
     let cm = k.json(&["get", "cm", "keep", "-n", "held"]).await;
     assert!(cm["metadata"]["deletionTimestamp"].is_string(), "{cm:#}");
     assert_eq!(cm["metadata"]["deletionGracePeriodSeconds"], 0);
@@ -287,7 +321,13 @@ async fn kubectl_finalizers_and_terminating_namespace() {
     let (code, _, err) = k
         .run(
             &[
-                "patch", "cm", "keep", "-n", "held", "--type=merge", "-p",
+                "patch",
+                "cm",
+                "keep",
+                "-n",
+                "held",
+                "--type=merge",
+                "-p",
                 r#"{"metadata":{"finalizers":["example.com/hold","example.com/more"]}}"#,
             ],
             None,
@@ -310,19 +350,29 @@ async fn kubectl_finalizers_and_terminating_namespace() {
         )
         .await;
     assert_ne!(code, 0);
-    assert!(err.contains("Forbidden") || err.contains("forbidden"), "{err}");
+    assert!(
+        err.contains("Forbidden") || err.contains("forbidden"),
+        "{err}"
+    );
     assert!(err.contains("because it is being terminated"), "{err}");
     k.until(&["get", "ns", "held"], "content conditions", |ns| {
-        ns["status"]["conditions"]
-            .as_array()
-            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "NamespaceFinalizersRemaining" && c["status"] == "True"))
+        ns["status"]["conditions"].as_array().is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "NamespaceFinalizersRemaining" && c["status"] == "True")
+        })
     })
     .await;
 
     // Removing the finalizer lets the ConfigMap go, then the namespace.
     k.ok(
         &[
-            "patch", "cm", "keep", "-n", "held", "--type=merge", "-p",
+            "patch",
+            "cm",
+            "keep",
+            "-n",
+            "held",
+            "--type=merge",
+            "-p",
             r#"{"metadata":{"finalizers":null}}"#,
         ],
         None,
@@ -330,7 +380,10 @@ async fn kubectl_finalizers_and_terminating_namespace() {
     .await;
     let (code, _, err) = k.run(&["get", "cm", "keep", "-n", "held"], None).await;
     assert_ne!(code, 0);
-    assert!(err.contains("NotFound") || err.contains("not found"), "{err}");
+    assert!(
+        err.contains("NotFound") || err.contains("not found"),
+        "{err}"
+    );
     k.until(&["get", "ns"], "namespace held gone", |v| {
         !items(v).iter().any(|n| n["metadata"]["name"] == "held")
     })

@@ -178,7 +178,11 @@ fn sync_one(api: &mut Api, dkey: &Key, d: &Value) {
         if api.store.get(&rs_key).is_some() {
             // A hash collision with a ReplicaSet we do not own: count it, as the real one.
             let mut nd = d.clone();
-            set(&mut nd, &["status", "collisionCount"], json!(collisions + 1));
+            set(
+                &mut nd,
+                &["status", "collisionCount"],
+                json!(collisions + 1),
+            );
             update(api, CONTROLLER_MANAGER, dkey, &nd, true);
             return;
         }
@@ -198,14 +202,21 @@ fn sync_one(api: &mut Api, dkey: &Key, d: &Value) {
     let (new_key, mut new_rs) = rss.remove(new_pos);
     let mut changed_new = false;
     if revision(&new_rs) < max_rev || revision(&new_rs) == 0 {
-        set(&mut new_rs, &["metadata", "annotations", REVISION], json!((max_rev + 1).to_string()));
+        set(
+            &mut new_rs,
+            &["metadata", "annotations", REVISION],
+            json!((max_rev + 1).to_string()),
+        );
         changed_new = true;
     }
     let new_rev = revision(&new_rs);
     let mut olds = rss;
     if !paused {
-        let total: i64 =
-            int(&new_rs, "/spec/replicas") + olds.iter().map(|(_, r)| int(r, "/spec/replicas")).sum::<i64>();
+        let total: i64 = int(&new_rs, "/spec/replicas")
+            + olds
+                .iter()
+                .map(|(_, r)| int(r, "/spec/replicas"))
+                .sum::<i64>();
         let new_want = int(&new_rs, "/spec/replicas");
         let target = if recreate {
             let old_active: i64 = olds
@@ -227,7 +238,11 @@ fn sync_one(api: &mut Api, dkey: &Key, d: &Value) {
             changed_new = true;
         }
         // Scale old ReplicaSets down as far as availability allows.
-        let all_now: i64 = target + olds.iter().map(|(_, r)| int(r, "/spec/replicas")).sum::<i64>();
+        let all_now: i64 = target
+            + olds
+                .iter()
+                .map(|(_, r)| int(r, "/spec/replicas"))
+                .sum::<i64>();
         let available: i64 = int(&new_rs, "/status/availableReplicas")
             + olds
                 .iter()
@@ -241,7 +256,9 @@ fn sync_one(api: &mut Api, dkey: &Key, d: &Value) {
             // Unhealthy old pods first, then healthy ones above the availability floor.
             let unhealthy: i64 = olds
                 .iter()
-                .map(|(_, r)| (int(r, "/spec/replicas") - int(r, "/status/availableReplicas")).max(0))
+                .map(|(_, r)| {
+                    (int(r, "/spec/replicas") - int(r, "/status/availableReplicas")).max(0)
+                })
                 .sum();
             let cleanup = unhealthy.min((all_now - min_available - new_unavailable).max(0));
             cleanup + (available - min_available).max(0)
@@ -254,13 +271,25 @@ fn sync_one(api: &mut Api, dkey: &Key, d: &Value) {
             let cut = have.min(budget);
             budget -= cut;
             set(r, &["spec", "replicas"], json!(have - cut));
-            set(r, &["metadata", "annotations", DESIRED], json!(desired.to_string()));
+            set(
+                r,
+                &["metadata", "annotations", DESIRED],
+                json!(desired.to_string()),
+            );
             update(api, CONTROLLER_MANAGER, k, r, false);
         }
     }
     if changed_new {
-        set(&mut new_rs, &["metadata", "annotations", DESIRED], json!(desired.to_string()));
-        set(&mut new_rs, &["metadata", "annotations", MAX], json!((desired + surge).to_string()));
+        set(
+            &mut new_rs,
+            &["metadata", "annotations", DESIRED],
+            json!(desired.to_string()),
+        );
+        set(
+            &mut new_rs,
+            &["metadata", "annotations", MAX],
+            json!((desired + surge).to_string()),
+        );
         update(api, CONTROLLER_MANAGER, &new_key, &new_rs, false);
         if let Some(v) = api.store.get(&new_key) {
             new_rs = v.clone();
@@ -279,7 +308,12 @@ fn sync_one(api: &mut Api, dkey: &Key, d: &Value) {
         .collect();
     if empty.len() > limit {
         for k in &empty[..empty.len() - limit] {
-            delete(api, CONTROLLER_MANAGER, k, &json!({"propagationPolicy": "Background"}));
+            delete(
+                api,
+                CONTROLLER_MANAGER,
+                k,
+                &json!({"propagationPolicy": "Background"}),
+            );
         }
     }
     let olds: Vec<Value> = olds

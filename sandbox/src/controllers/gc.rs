@@ -64,7 +64,12 @@ pub fn sync(api: &mut Api) {
         let kept: Vec<Value> = rs.iter().filter(|r| present(r)).cloned().collect();
         if kept.is_empty() {
             if !deleting(v) {
-                delete(api, CONTROLLER_MANAGER, k, &json!({"propagationPolicy": "Background"}));
+                delete(
+                    api,
+                    CONTROLLER_MANAGER,
+                    k,
+                    &json!({"propagationPolicy": "Background"}),
+                );
             }
             continue;
         }
@@ -106,7 +111,13 @@ pub fn sync(api: &mut Api) {
                 update(api, CONTROLLER_MANAGER, dk, &new, false);
             }
             if let Some(cur) = api.store.get(ok).cloned() {
-                update(api, CONTROLLER_MANAGER, ok, &without_finalizer(&cur, ORPHAN), false);
+                update(
+                    api,
+                    CONTROLLER_MANAGER,
+                    ok,
+                    &without_finalizer(&cur, ORPHAN),
+                    false,
+                );
             }
         } else if has_finalizer(owner, FOREGROUND) {
             let mut blocking = 0;
@@ -119,12 +130,23 @@ pub fn sync(api: &mut Api) {
                     blocking += 1;
                 }
                 if !deleting(d) {
-                    delete(api, CONTROLLER_MANAGER, dk, &json!({"propagationPolicy": "Foreground"}));
+                    delete(
+                        api,
+                        CONTROLLER_MANAGER,
+                        dk,
+                        &json!({"propagationPolicy": "Foreground"}),
+                    );
                 }
             }
             if blocking == 0 {
                 if let Some(cur) = api.store.get(ok).cloned() {
-                    update(api, CONTROLLER_MANAGER, ok, &without_finalizer(&cur, FOREGROUND), false);
+                    update(
+                        api,
+                        CONTROLLER_MANAGER,
+                        ok,
+                        &without_finalizer(&cur, FOREGROUND),
+                        false,
+                    );
                 }
             }
         }

@@ -196,14 +196,19 @@ fn qos_class(pod: &Value) -> &'static str {
             .filter(|m| !m.is_empty())
             .cloned()
     };
-    if cs.iter().all(|c| res(c, "requests").is_none() && res(c, "limits").is_none()) {
+    if cs
+        .iter()
+        .all(|c| res(c, "requests").is_none() && res(c, "limits").is_none())
+    {
         return "BestEffort";
     }
-    let guaranteed = cs.iter().all(|c| match (res(c, "requests"), res(c, "limits")) {
-        (_, None) => false,
-        (None, Some(l)) => l.contains_key("cpu") && l.contains_key("memory"),
-        (Some(r), Some(l)) => l.contains_key("cpu") && l.contains_key("memory") && r == l,
-    });
+    let guaranteed = cs
+        .iter()
+        .all(|c| match (res(c, "requests"), res(c, "limits")) {
+            (_, None) => false,
+            (None, Some(l)) => l.contains_key("cpu") && l.contains_key("memory"),
+            (Some(r), Some(l)) => l.contains_key("cpu") && l.contains_key("memory") && r == l,
+        });
     if guaranteed {
         "Guaranteed"
     } else {

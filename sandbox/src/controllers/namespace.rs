@@ -30,7 +30,12 @@ pub fn sync(api: &mut Api) {
             .collect();
         for (ck, obj) in &contents {
             if !deleting(obj) {
-                delete(api, CONTROLLER_MANAGER, ck, &json!({"propagationPolicy": "Background"}));
+                delete(
+                    api,
+                    CONTROLLER_MANAGER,
+                    ck,
+                    &json!({"propagationPolicy": "Background"}),
+                );
             }
         }
         let mut remaining: BTreeMap<String, usize> = BTreeMap::new();
@@ -80,20 +85,44 @@ pub fn sync(api: &mut Api) {
             .collect::<Vec<_>>()
             .join(", ");
         let conds = json!([
-            cond("NamespaceDeletionDiscoveryFailure", false, "ResourcesDiscovered",
-                 "All resources successfully discovered".into()),
-            cond("NamespaceDeletionGroupVersionParsingFailure", false, "ParsedGroupVersions",
-                 "All legacy kube types successfully parsed".into()),
-            cond("NamespaceDeletionContentFailure", false, "ContentDeleted",
-                 "All content successfully deleted, may be waiting on finalization".into()),
-            cond("NamespaceContentRemaining", true, "SomeResourcesRemain",
-                 format!("Some resources are remaining: {content}")),
+            cond(
+                "NamespaceDeletionDiscoveryFailure",
+                false,
+                "ResourcesDiscovered",
+                "All resources successfully discovered".into()
+            ),
+            cond(
+                "NamespaceDeletionGroupVersionParsingFailure",
+                false,
+                "ParsedGroupVersions",
+                "All legacy kube types successfully parsed".into()
+            ),
+            cond(
+                "NamespaceDeletionContentFailure",
+                false,
+                "ContentDeleted",
+                "All content successfully deleted, may be waiting on finalization".into()
+            ),
+            cond(
+                "NamespaceContentRemaining",
+                true,
+                "SomeResourcesRemain",
+                format!("Some resources are remaining: {content}")
+            ),
             if finalizers.is_empty() {
-                cond("NamespaceFinalizersRemaining", false, "ContentHasNoFinalizers",
-                     "All content-preserving finalizers finished".into())
+                cond(
+                    "NamespaceFinalizersRemaining",
+                    false,
+                    "ContentHasNoFinalizers",
+                    "All content-preserving finalizers finished".into(),
+                )
             } else {
-                cond("NamespaceFinalizersRemaining", true, "SomeFinalizersRemain",
-                     format!("Some content in the namespace has finalizers remaining: {fins}"))
+                cond(
+                    "NamespaceFinalizersRemaining",
+                    true,
+                    "SomeFinalizersRemain",
+                    format!("Some content in the namespace has finalizers remaining: {fins}"),
+                )
             },
         ]);
         // Only rewrite when what is reported changed (not just the timestamps).

@@ -34,7 +34,10 @@ pub fn pod_from_template(
     name: &str,
     extra_labels: &[(&str, String)],
 ) -> Value {
-    let tpl = owner.pointer("/spec/template").cloned().unwrap_or(json!({}));
+    let tpl = owner
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or(json!({}));
     let mut labels: Map<String, Value> = tpl
         .pointer("/metadata/labels")
         .and_then(Value::as_object)
@@ -62,7 +65,11 @@ pub fn pod_from_template(
 
 fn sync_one(api: &mut Api, k: &Key, rs: &Value) {
     let uid = meta_str(rs, "uid").unwrap_or_default().to_string();
-    let want = rs.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1).max(0);
+    let want = rs
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+        .max(0);
     let pods = owned(api, "", "pods", &k.namespace, &uid);
     let mut active: Vec<(Key, Value)> = pods.into_iter().filter(|(_, p)| !deleting(p)).collect();
     let have = active.len() as i64;
@@ -123,7 +130,9 @@ fn sync_one(api: &mut Api, k: &Key, rs: &Value) {
     }
     st.insert(
         "observedGeneration".into(),
-        rs.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
+        rs.pointer("/metadata/generation")
+            .cloned()
+            .unwrap_or(json!(1)),
     );
     let st = Value::Object(st);
     if let Some(cur) = api.store.get(k).cloned() {

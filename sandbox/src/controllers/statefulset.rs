@@ -33,7 +33,9 @@ fn ordinal(set_name: &str, pod: &str) -> Option<i64> {
 }
 
 fn revision_of(pod: &Value) -> Option<&str> {
-    pod.pointer("/metadata/labels")?.get(REVISION_LABEL)?.as_str()
+    pod.pointer("/metadata/labels")?
+        .get(REVISION_LABEL)?
+        .as_str()
 }
 
 fn sync_one(api: &mut Api, k: &Key, sts: &Value) {
@@ -43,10 +45,14 @@ fn sync_one(api: &mut Api, k: &Key, sts: &Value) {
         .and_then(Value::as_i64)
         .unwrap_or(1)
         .max(0);
-    let parallel =
-        sts.pointer("/spec/podManagementPolicy").and_then(Value::as_str) == Some("Parallel");
-    let on_delete =
-        sts.pointer("/spec/updateStrategy/type").and_then(Value::as_str) == Some("OnDelete");
+    let parallel = sts
+        .pointer("/spec/podManagementPolicy")
+        .and_then(Value::as_str)
+        == Some("Parallel");
+    let on_delete = sts
+        .pointer("/spec/updateStrategy/type")
+        .and_then(Value::as_str)
+        == Some("OnDelete");
     let partition = sts
         .pointer("/spec/updateStrategy/rollingUpdate/partition")
         .and_then(Value::as_i64)
@@ -89,7 +95,12 @@ fn sync_one(api: &mut Api, k: &Key, sts: &Value) {
             set(&mut pod, &["spec", "subdomain"], json!(svc));
         }
         claims(api, k, sts, &name, &mut pod);
-        create(api, CONTROLLER_MANAGER, &key("", "pods", &k.namespace, &name), &pod);
+        create(
+            api,
+            CONTROLLER_MANAGER,
+            &key("", "pods", &k.namespace, &name),
+            &pod,
+        );
         acted = true;
         if !parallel {
             break;
@@ -109,10 +120,8 @@ fn sync_one(api: &mut Api, k: &Key, sts: &Value) {
         }
     }
     // Rolling update: one outdated Pod at a time, once everything is Ready.
-    let all_ready = pods
-        .iter()
-        .all(|(_, _, p)| !deleting(p) && pod_ready(p))
-        && pods.len() as i64 == want;
+    let all_ready =
+        pods.iter().all(|(_, _, p)| !deleting(p) && pod_ready(p)) && pods.len() as i64 == want;
     if !acted && !on_delete && all_ready {
         if let Some((_, pk, _)) = pods
             .iter()
@@ -132,7 +141,10 @@ fn sync_one(api: &mut Api, k: &Key, sts: &Value) {
     let count = |f: &dyn Fn(&Value) -> bool| active.iter().filter(|p| f(p)).count() as i64;
     let ready = count(&|p| pod_ready(p));
     let updated = count(&|p| revision_of(p) == Some(update_rev.as_str()));
-    let current_rev = match sts.pointer("/status/currentRevision").and_then(Value::as_str) {
+    let current_rev = match sts
+        .pointer("/status/currentRevision")
+        .and_then(Value::as_str)
+    {
         Some(c) if !(updated == want && ready == want && active.len() as i64 == want) => {
             c.to_string()
         }
