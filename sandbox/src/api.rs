@@ -47,6 +47,8 @@ pub struct Api {
     /// Objects whose spec changed (key, uid), drained by the server to run controllers.
     pub pending: Vec<(Key, String)>,
     pub(crate) next_ip: u32,
+    /// What the simulated controllers remember between ticks.
+    pub(crate) ctl: crate::controllers::State,
 }
 
 impl Api {
@@ -66,6 +68,7 @@ impl Api {
             server_address: String::new(),
             pending: Vec::new(),
             next_ip: 10,
+            ctl: Default::default(),
         }
     }
 
@@ -172,7 +175,7 @@ impl Api {
         })
     }
 
-    fn select(
+    pub(crate) fn select(
         &self,
         req: &Request,
         rt: &ResourceType,
@@ -197,106 +200,6 @@ impl Api {
             .map(|(_, v)| as_version(v, rt))
             .collect())
     }
-
-    fn delete(
-        &mut self,
-        req: &Request,
-        rt: &ResourceType,
-        key: &Key,
-    ) -> Result<Response, ApiError> {
-        let obj = self
-            .store
-            .get(key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(&rt.group, &rt.resource, &key.name))?;
-        crate::preconditions::check(&req.body, rt, &key.name, &obj)?;
-        if !dry_run(req) {
-            self.remove_cascading(rt, key, &obj)?;
-        }
-        Ok(Response {
-            code: 200,
-            body: json!({
-                "kind": "Status",
-                "apiVersion": "v1",
-                "metadata": {},
-                "status": "Success",
-                "details": {
-                    "name": key.name,
-                    "group": rt.group,
-                    "kind": rt.resource,
-                    "uid": obj.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
-                },
-            }),
-        })
-    }
-
-    fn delete_collection(
-        &mut self,
-        req: &Request,
-        rt: &ResourceType,
-        ns: Option<&str>,
-    ) -> Result<Response, ApiError> {
-        let items = self.select(req, rt, ns)?;
-        if !dry_run(req) {
-            for item in &items {
-                let key = Key {
-                    group: rt.group.clone(),
-                    resource: rt.resource.clone(),
-                    namespace: crate::meta::meta_str(item, "namespace")
-                        .unwrap_or_default()
-                        .to_string(),
-                    name: crate::meta::meta_str(item, "name")
-                        .unwrap_or_default()
-                        .to_string(),
-                };
-                self.remove_cascading(rt, &key, item)?;
-            }
-        }
-        Ok(Response {
-            code: 200,
-            body: json!({
-                "kind": format!("{}List", rt.kind),
-                "apiVersion": rt.group_version(),
-                "metadata": {"resourceVersion": self.store.resource_version().to_string()},
-                "items": items,
-            }),
-        })
-    }
-
-    /// Removes an object; a Namespace takes its contents along, a CRD its custom resources.
-    fn remove_cascading(
-        &mut self,
-        rt: &ResourceType,
-        key: &Key,
-        obj: &Value,
-    ) -> Result<(), ApiError> {
-        let internal = |e: String| ApiError::new(500, "InternalError", e);
-        let mut doomed: Vec<Key> = Vec::new();
-        if rt.group.is_empty() && rt.resource == "namespaces" {
-            doomed.extend(
-                self.store
-                    .keys()
-                    .filter(|k| k.namespace == key.name)
-                    .cloned(),
-            );
-        }
-        if rt.group == "apiextensions.k8s.io" && rt.resource == "customresourcedefinitions" {
-            if let Some((g, r)) = self.catalog.unregister_crd(obj) {
-                doomed.extend(
-                    self.store
-                        .keys()
-                        .filter(|k| k.group == g && k.resource == r)
-                        .cloned(),
-                );
-            }
-        }
-        for k in doomed {
-            self.store.remove(&k).map_err(internal)?;
-        }
-        self.store.next_rv();
-        self.store.remove(key).map_err(internal)?;
-        Ok(())
-    }
 }
 
 /// The object as served at `rt`'s version (custom resources share storage across versions).
@@ -311,7 +214,11 @@ pub fn as_version(obj: &Value, rt: &ResourceType) -> Value {
 
 /// Kinds with a `/scale` subresource (what `kubectl scale` and HPAs write).
 pub fn has_scale(rt: &ResourceType) -> bool {
-    !rt.custom && matches!(rt.kind.as_str(), "Deployment" | "StatefulSet")
+    !rt.custom
+        && matches!(
+            rt.kind.as_str(),
+            "Deployment" | "StatefulSet" | "ReplicaSet"
+        )
 }
 
 /// Whether the request asks for a dry run (`dryRun=All`).

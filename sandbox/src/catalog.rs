@@ -84,6 +84,15 @@ const BUILTIN: &[Row] = &[
         &["sts"],
     ),
     ("apps", "v1", "daemonsets", "DaemonSet", true, true, &["ds"]),
+    (
+        "apps",
+        "v1",
+        "replicasets",
+        "ReplicaSet",
+        true,
+        true,
+        &["rs"],
+    ),
     ("batch", "v1", "jobs", "Job", true, true, &[]),
     ("batch", "v1", "cronjobs", "CronJob", true, true, &["cj"]),
     (

@@ -1,10 +1,64 @@
-//! Simulated controllers: nothing runs in the sandbox, but workloads report ready (and
-//! Jobs complete, PVCs bind, load balancers get an address) after the configured delay.
+//! Simulated controllers: nothing runs in the sandbox, but the controllers a real cluster
+//! runs are emulated over the stored objects. Deployments, ReplicaSets, StatefulSets and
+//! Jobs create Pods (records only) that the one simulated node reports Running and Ready
+//! after the ready delay; the garbage collector and the namespace controller finish
+//! deletions. These run on a periodic [`tick`]. Simpler kinds (DaemonSets, HPAs, PVCs,
+//! LoadBalancer Services) get their status set once, after the delay, by [`reconcile`].
+
+mod client;
+mod deployment;
+mod gc;
+mod job;
+mod kubelet;
+mod namespace;
+mod replicaset;
+mod statefulset;
 
 use crate::api::Api;
 use crate::meta::{metadata_mut, now_rfc3339};
 use crate::store::Key;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// What the controllers remember between ticks (in memory only: after a restart a Pod
+/// simply waits one more ready delay).
+#[derive(Debug, Default)]
+pub struct State {
+    /// When the kubelet first saw each Pod (by uid).
+    pub seen: BTreeMap<String, Instant>,
+    /// When each gracefully deleted Pod started terminating.
+    pub terminating: BTreeMap<String, Instant>,
+    /// The last Pod IP handed out.
+    pub next_pod_ip: u32,
+}
+
+/// The time of one tick and the configured ready delay.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub now: Instant,
+    pub ready_delay: Duration,
+}
+
+/// Whether a Pod's Ready condition is True.
+pub fn pod_ready(pod: &Value) -> bool {
+    client::condition(pod, "Ready")
+        .and_then(|c| c.get("status"))
+        .and_then(Value::as_str)
+        == Some("True")
+}
+
+/// One pass of every level-triggered controller: garbage collection, namespace
+/// termination, Deployments, ReplicaSets, StatefulSets, Jobs, then the node.
+pub fn tick(api: &mut Api, clock: &Clock) {
+    gc::sync(api);
+    namespace::sync(api);
+    deployment::sync(api);
+    replicaset::sync(api);
+    statefulset::sync(api);
+    job::sync(api);
+    kubelet::sync(api, clock);
+}
 
 /// Brings the status of the object at `key` up to date, if it is still the same object.
 pub fn reconcile(api: &mut Api, key: &Key, uid: &str) {
@@ -117,40 +171,10 @@ fn status_for(kind: &str, obj: &Value) -> Option<Value> {
         .cloned()
         .unwrap_or(json!(1));
     let spec = |p: &str| obj.pointer(&format!("/spec/{p}"));
-    let replicas = spec("replicas").and_then(Value::as_i64).unwrap_or(1);
     let now = now_rfc3339();
     // Job and HPA conditions have no lastUpdateTime (the real types lack it).
     let cond = |t: &str, reason: &str| json!({"type": t, "status": "True", "reason": reason, "lastTransitionTime": now});
-    let dep_cond = |t: &str, reason: &str| {
-        let mut c = cond(t, reason);
-        c["lastUpdateTime"] = json!(now);
-        c
-    };
-    let name = obj
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
     Some(match kind {
-        "Deployment" => json!({
-            "observedGeneration": gen,
-            "replicas": replicas,
-            "updatedReplicas": replicas,
-            "readyReplicas": replicas,
-            "availableReplicas": replicas,
-            "conditions": [dep_cond("Available", "MinimumReplicasAvailable"),
-                           dep_cond("Progressing", "NewReplicaSetAvailable")],
-        }),
-        "StatefulSet" => json!({
-            "observedGeneration": gen,
-            "replicas": replicas,
-            "readyReplicas": replicas,
-            "currentReplicas": replicas,
-            "updatedReplicas": replicas,
-            "availableReplicas": replicas,
-            "currentRevision": format!("{name}-sandbox"),
-            "updateRevision": format!("{name}-sandbox"),
-            "collisionCount": 0,
-        }),
         "DaemonSet" => json!({
             "observedGeneration": gen,
             "currentNumberScheduled": 1,
@@ -160,22 +184,6 @@ fn status_for(kind: &str, obj: &Value) -> Option<Value> {
             "numberReady": 1,
             "updatedNumberScheduled": 1,
         }),
-        "Job" => {
-            let start = obj
-                .pointer("/status/startTime")
-                .cloned()
-                .unwrap_or(json!(now));
-            json!({
-                "startTime": start,
-                "completionTime": now,
-                "succeeded": spec("completions").cloned().unwrap_or(json!(1)),
-                "ready": 0,
-                "terminating": 0,
-                "uncountedTerminatedPods": {},
-                "conditions": [cond("SuccessCriteriaMet", "CompletionsReached"),
-                               cond("Complete", "CompletionsReached")],
-            })
-        }
         "HorizontalPodAutoscaler" => {
             let min = spec("minReplicas").and_then(Value::as_i64).unwrap_or(1);
             json!({

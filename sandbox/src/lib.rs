@@ -14,8 +14,10 @@
 //! DELETE preconditions are checked, and `SelfSubjectAccessReview`s are always allowed.
 //!
 //! Simplifications, on purpose: no watch, no OpenAPI (hence `--validate=false`), no protobuf
-//! bodies except the self reviews, only part of apiserver validation, deletion is immediate
-//! (no finalizers or graceful termination), and a CRD is Established at once.
+//! bodies except the self reviews, only part of apiserver validation, and a CRD is
+//! Established at once. Deletion follows the real registry (finalizers, graceful Pods,
+//! Terminating namespaces, garbage collection of ownerReferences); the controllers create
+//! ReplicaSets and Pods as records on one simulated node.
 
 mod api;
 mod apply;
@@ -24,6 +26,7 @@ mod cloud;
 mod config;
 mod controllers;
 mod defaults;
+mod delete;
 mod discovery;
 mod error;
 mod fields;
@@ -34,7 +37,6 @@ mod listen;
 mod managed;
 mod meta;
 mod patch;
-mod preconditions;
 mod review;
 mod router;
 mod scale;

@@ -138,6 +138,7 @@ impl KubeApi {
             let shared = shared.clone();
             move |req| serve(shared.clone(), req)
         };
+        tokio::spawn(run_controllers(shared.clone(), stop.subscribe()));
         let task = tokio::spawn(accept_loop(listener, acceptor, handler, stopped));
         Ok(Handle {
             endpoint: format!("https://{addr}"),
@@ -332,6 +333,12 @@ async fn serve(
             return Ok(respond(500, &e.to_status(), None));
         }
     };
+    spawn_reconciles(&shared, pending);
+    Ok(respond(resp.code, &resp.body, None))
+}
+
+/// Reconciles each pending object once, after the ready delay.
+fn spawn_reconciles(shared: &Arc<Shared>, pending: Vec<(crate::store::Key, String)>) {
     for (key, uid) in pending {
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -341,7 +348,30 @@ async fn serve(
             }
         });
     }
-    Ok(respond(resp.code, &resp.body, None))
+}
+
+/// The controller manager's loop: a tick every fraction of the ready delay until stopped.
+async fn run_controllers(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    let period =
+        (shared.ready_delay / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = stopped.changed() => return,
+        }
+        let clock = controllers::Clock {
+            now: std::time::Instant::now(),
+            ready_delay: shared.ready_delay,
+        };
+        let pending = match shared.api.lock() {
+            Ok(mut api) => {
+                controllers::tick(&mut api, &clock);
+                std::mem::take(&mut api.pending)
+            }
+            Err(_) => return,
+        };
+        spawn_reconciles(&shared, pending);
+    }
 }
 
 pub(crate) fn respond(

@@ -244,8 +244,24 @@ impl Api {
                 namespace: String::new(),
                 name: key.namespace.clone(),
             };
-            if self.store.get(&ns_key).is_none() {
-                return Err(ApiError::not_found("", "namespaces", &key.namespace));
+            match self.store.get(&ns_key) {
+                None => return Err(ApiError::not_found("", "namespaces", &key.namespace)),
+                Some(ns) if crate::delete::deleting(ns) => {
+                    return Err(crate::delete::terminating_namespace(
+                        rt,
+                        &key.name,
+                        &key.namespace,
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        match old {
+            Some(o) => crate::delete::guard_update(&rt.kind, &key.name, o, &mut new)?,
+            None => {
+                let md = metadata_mut(&mut new);
+                md.remove("deletionTimestamp");
+                md.remove("deletionGracePeriodSeconds");
             }
         }
         if let Some(m) = new.as_object_mut() {
@@ -344,6 +360,14 @@ impl Api {
         if spec_changed && CONTROLLED.contains(&rt.kind.as_str()) && !rt.custom {
             let uid = meta_str(&new, "uid").unwrap_or_default().to_string();
             self.pending.push((key.clone(), uid));
+        }
+        if crate::delete::ready_to_go(&new) {
+            // The last finalizer went: the registry removes the object.
+            self.remove_now(rt, &key, &new)?;
+            return Ok(Response {
+                code,
+                body: as_version(&new, rt),
+            });
         }
         self.store
             .put(key, new.clone())
