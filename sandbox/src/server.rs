@@ -94,7 +94,8 @@ fn seed_namespaces(api: &mut Api) {
 impl KubeApi {
     /// Loads the store, generates TLS material and listens on 127.0.0.1.
     pub async fn start(config: SandboxConfig) -> Result<Handle, StartError> {
-        let store = Store::open(config.data_dir.clone()).map_err(StartError)?;
+        let mut store = Store::open(config.data_dir.clone()).map_err(StartError)?;
+        store.events = crate::events::EventLog::new(store.resource_version(), config.event_window);
         let tls = crate::tls::load_or_generate(config.data_dir.as_deref()).map_err(StartError)?;
         let listener = crate::listen::listen(config.port, config.data_dir.as_deref())
             .await
