@@ -5,7 +5,6 @@ use crate::catalog::{Catalog, ResourceType};
 use crate::discovery;
 use crate::error::ApiError;
 use crate::router::{route, Route, Target};
-use crate::selector::Selector;
 use crate::store::{Key, Store};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -163,15 +162,9 @@ impl Api {
         rt: &ResourceType,
         ns: Option<&str>,
     ) -> Result<Response, ApiError> {
-        let items = self.select(req, rt, ns)?;
         Ok(Response {
             code: 200,
-            body: json!({
-                "kind": format!("{}List", rt.kind),
-                "apiVersion": rt.group_version(),
-                "metadata": {"resourceVersion": self.store.resource_version().to_string()},
-                "items": items,
-            }),
+            body: crate::paginate::list(&self.store, req, rt, ns)?,
         })
     }
 
@@ -181,22 +174,11 @@ impl Api {
         rt: &ResourceType,
         ns: Option<&str>,
     ) -> Result<Vec<Value>, ApiError> {
-        let labels = Selector::parse(req.query.get("labelSelector").map_or("", |s| s))
-            .map_err(ApiError::bad_request)?;
-        let fields = field_selector(req.query.get("fieldSelector").map_or("", |s| s))?;
+        let filter = crate::paginate::Filter::from_request(req, ns)?;
         Ok(self
             .store
             .list(&rt.group, &rt.resource, ns)
-            .filter(|(k, v)| {
-                labels.matches(v)
-                    && fields.iter().all(|(f, want, eq)| {
-                        let have = match f.as_str() {
-                            "metadata.name" => k.name.as_str(),
-                            _ => k.namespace.as_str(),
-                        };
-                        (have == want) == *eq
-                    })
-            })
+            .filter(|(k, v)| filter.matches(k, v))
             .map(|(_, v)| as_version(v, rt))
             .collect())
     }
@@ -224,29 +206,6 @@ pub fn has_scale(rt: &ResourceType) -> bool {
 /// Whether the request asks for a dry run (`dryRun=All`).
 pub fn dry_run(req: &Request) -> bool {
     req.query.get("dryRun").is_some_and(|v| !v.is_empty())
-}
-
-fn field_selector(s: &str) -> Result<Vec<(String, String, bool)>, ApiError> {
-    let mut out = Vec::new();
-    for term in s.split(',').filter(|t| !t.trim().is_empty()) {
-        let (f, v, eq) = if let Some((f, v)) = term.split_once("!=") {
-            (f, v, false)
-        } else if let Some((f, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-            (f, v, true)
-        } else {
-            return Err(ApiError::bad_request(format!(
-                "invalid field selector {term:?}"
-            )));
-        };
-        let f = f.trim();
-        if f != "metadata.name" && f != "metadata.namespace" {
-            return Err(ApiError::bad_request(format!(
-                "field label not supported: {f}"
-            )));
-        }
-        out.push((f.to_string(), v.trim().to_string(), eq));
-    }
-    Ok(out)
 }
 
 fn not_served() -> ApiError {

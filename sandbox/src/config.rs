@@ -45,6 +45,9 @@ pub struct SandboxConfig {
     /// Loopback port; 0 reuses the previous port of `data_dir` when free, else picks one.
     pub port: u16,
     pub faults: Faults,
+    /// How many changes the watch/pagination history keeps; a resourceVersion or continue
+    /// token older than that gets `410 Expired`, as after compaction on a real cluster.
+    pub event_window: usize,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -57,6 +60,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("latency", &self.latency)
             .field("port", &self.port)
             .field("faults", &self.faults)
+            .field("event_window", &self.event_window)
             .finish()
     }
 }
@@ -71,6 +75,7 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             port: 0,
             faults: Faults::default(),
+            event_window: crate::events::DEFAULT_WINDOW,
         }
     }
 }

@@ -12,6 +12,7 @@ const VERBS: &[&str] = &[
     "list",
     "patch",
     "update",
+    "watch",
 ];
 
 /// `/version`; the git version says plainly that this is an emulator.

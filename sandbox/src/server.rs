@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use crate::router::{route, Route};
 use crate::stats::{ApiStats, Counters};
 use crate::store::Store;
+use crate::watch::Body;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -52,7 +53,7 @@ impl std::fmt::Debug for Handle {
 }
 
 struct Shared {
-    api: Mutex<Api>,
+    api: Arc<Mutex<Api>>,
     token: String,
     also_accept: Option<TokenCheck>,
     ready_delay: Duration,
@@ -107,7 +108,8 @@ impl KubeApi {
         faults: Arc<Mutex<Faults>>,
         counters: Counters,
     ) -> Result<Handle, StartError> {
-        let store = Store::open(config.data_dir.clone()).map_err(StartError)?;
+        let mut store = Store::open(config.data_dir.clone()).map_err(StartError)?;
+        store.events = crate::events::EventLog::new(store.resource_version(), config.event_window);
         let tls = crate::tls::load_or_generate(config.data_dir.as_deref()).map_err(StartError)?;
         let listener = crate::listen::listen(config.port, config.data_dir.as_deref())
             .await
@@ -124,7 +126,7 @@ impl KubeApi {
         api.server_address = addr.to_string();
         seed_namespaces(&mut api);
         let shared = Arc::new(Shared {
-            api: Mutex::new(api),
+            api: Arc::new(Mutex::new(api)),
             token: token.clone(),
             also_accept: config.also_accept.clone(),
             ready_delay: config.ready_delay,
@@ -187,14 +189,16 @@ impl Drop for Handle {
 }
 
 /// Accepts TLS connections until `stopped` and serves each with `handler` (HTTP/1.1).
-pub(crate) async fn accept_loop<H, F>(
+pub(crate) async fn accept_loop<H, F, B>(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     handler: H,
     mut stopped: watch::Receiver<bool>,
 ) where
     H: Fn(hyper::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-    F: std::future::Future<Output = Result<hyper::Response<Full<Bytes>>, Dropped>> + Send + 'static,
+    F: std::future::Future<Output = Result<hyper::Response<B>, Dropped>> + Send + 'static,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     loop {
         let (tcp, _) = tokio::select! {
@@ -252,14 +256,14 @@ impl std::error::Error for Dropped {}
 async fn serve(
     shared: Arc<Shared>,
     req: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
+) -> Result<hyper::Response<Body>, Dropped> {
     let path = req.uri().path().to_string();
     let routed = route(&path);
     shared.counters.request();
     // Latency is the network's: every request has it, as on the cloud API.
     shared.counters.delay(shared.latency).await;
     if routed == Route::Health {
-        return Ok(respond(200, &serde_json::json!("ok"), None));
+        return Ok(respond(200, &serde_json::json!("ok"), None).map(Body::from));
     }
     let authorized = req.extensions().get::<ClientCertificate>().is_some()
         || req
@@ -274,7 +278,7 @@ async fn serve(
             });
     if !authorized {
         let e = ApiError::new(401, "Unauthorized", "Unauthorized");
-        return Ok(respond(401, &e.to_status(), None));
+        return Ok(respond(401, &e.to_status(), None).map(Body::from));
     }
     if matches!(routed, Route::Resource(_)) {
         match shared.counters.roll(&shared.faults) {
@@ -289,7 +293,7 @@ async fn serve(
                 };
                 let e = ApiError::new(code, reason, format!("injected fault ({code})"));
                 let retry = (code == 429).then_some("1");
-                return Ok(respond(code, &e.to_status(), retry));
+                return Ok(respond(code, &e.to_status(), retry).map(Body::from));
             }
         }
     }
@@ -312,7 +316,7 @@ async fn serve(
                 "RequestEntityTooLarge",
                 "the request body is too large",
             );
-            return Ok(respond(413, &e.to_status(), None));
+            return Ok(respond(413, &e.to_status(), None).map(Body::from));
         }
     };
     let api_req = Request {
@@ -323,6 +327,17 @@ async fn serve(
         user_agent,
         body,
     };
+    if crate::watch::is_watch(&api_req) {
+        return Ok(match crate::watch::start(shared.api.clone(), &api_req) {
+            Ok(stream) => hyper::Response::builder()
+                .status(200)
+                .header(hyper::header::CONTENT_TYPE, "application/json")
+                .header(hyper::header::CACHE_CONTROL, "no-cache, private")
+                .body(Body::Stream(stream))
+                .unwrap_or_else(|_| hyper::Response::new(Body::from(Full::new(Bytes::new())))),
+            Err(e) => respond(e.code, &e.to_status(), None).map(Body::from),
+        });
+    }
     let (resp, pending) = match shared.api.lock() {
         Ok(mut api) => {
             let r = api.handle(&api_req);
@@ -330,11 +345,11 @@ async fn serve(
         }
         Err(_) => {
             let e = ApiError::new(500, "InternalError", "the sandbox state is poisoned");
-            return Ok(respond(500, &e.to_status(), None));
+            return Ok(respond(500, &e.to_status(), None).map(Body::from));
         }
     };
     spawn_reconciles(&shared, pending);
-    Ok(respond(resp.code, &resp.body, None))
+    Ok(respond(resp.code, &resp.body, None).map(Body::from))
 }
 
 /// Reconciles each pending object once, after the ready delay.

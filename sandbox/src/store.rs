@@ -2,6 +2,7 @@
 //! share storage — with a global resourceVersion counter and optional persistence:
 //! one JSON file per object under `data_dir/objects/`, written atomically (temp + rename).
 
+use crate::events::{Event, EventLog, EventType};
 use crate::files::write_atomic;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -22,6 +23,8 @@ pub struct Store {
     objects: BTreeMap<Key, Value>,
     rv: u64,
     dir: Option<PathBuf>,
+    /// Every change since the store opened, for watches and paginated lists.
+    pub events: EventLog,
 }
 
 impl Store {
@@ -31,6 +34,7 @@ impl Store {
             objects: BTreeMap::new(),
             rv: 0,
             dir: dir.clone(),
+            events: EventLog::default(),
         };
         let Some(dir) = dir else {
             return Ok(store);
@@ -82,6 +86,7 @@ impl Store {
                 }
             }
         }
+        store.events = EventLog::new(store.rv, crate::events::DEFAULT_WINDOW);
         Ok(store)
     }
 
@@ -118,19 +123,41 @@ impl Store {
         self.rv
     }
 
-    /// Stores `obj` (and writes it through when persistent).
+    /// Stores `obj` (and writes it through when persistent), recording an ADDED or
+    /// MODIFIED event at the object's resourceVersion.
     pub fn put(&mut self, key: Key, obj: Value) -> Result<(), String> {
         if let Some(path) = self.path_of(&key) {
             let text = serde_json::to_vec_pretty(&obj).map_err(|e| e.to_string())?;
             write_atomic(&path, &text)?;
             self.write_rv()?;
         }
-        self.objects.insert(key, obj);
+        let rv = obj
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|rv| *rv > self.events.latest())
+            .unwrap_or_else(|| self.next_rv());
+        let prev = self.objects.insert(key.clone(), obj.clone());
+        let kind = if prev.is_some() {
+            EventType::Modified
+        } else {
+            EventType::Added
+        };
+        self.events.record(Event {
+            rv,
+            kind,
+            key,
+            object: obj,
+            prev,
+        });
         Ok(())
     }
 
+    /// Removes an object; the deletion gets its own resourceVersion, carried by the final
+    /// object of the DELETED event (as the real apiserver does).
     pub fn remove(&mut self, key: &Key) -> Result<Option<Value>, String> {
         let old = self.objects.remove(key);
+        let rv = old.as_ref().map(|_| self.next_rv());
         if let Some(path) = self.path_of(key) {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
@@ -138,6 +165,19 @@ impl Store {
                 Err(e) => return Err(format!("cannot remove {}: {e}", path.display())),
             }
             self.write_rv()?;
+        }
+        if let (Some(prev), Some(rv)) = (&old, rv) {
+            let mut object = prev.clone();
+            if let Some(m) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.insert("resourceVersion".into(), Value::String(rv.to_string()));
+            }
+            self.events.record(Event {
+                rv,
+                kind: EventType::Deleted,
+                key: key.clone(),
+                object,
+                prev: Some(prev.clone()),
+            });
         }
         Ok(old)
     }

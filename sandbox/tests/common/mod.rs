@@ -71,6 +71,20 @@ impl Client {
         body: &str,
         headers: &[(&str, &str)],
     ) -> std::io::Result<(u16, Value)> {
+        let (code, _, bytes) = self.try_raw(method, path, ctype, body, headers).await?;
+        Ok((code, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+    }
+
+    /// One request; the status, response headers and the whole body (e.g. a watch stream
+    /// that ends at its `timeoutSeconds`).
+    pub async fn try_raw(
+        &self,
+        method: &str,
+        path: &str,
+        ctype: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> std::io::Result<(u16, hyper::HeaderMap, Bytes)> {
         let fut = async {
             let tcp = tokio::net::TcpStream::connect(&self.addr).await?;
             let name = ServerName::try_from("127.0.0.1").unwrap();
@@ -96,13 +110,14 @@ impl Client {
                 .await
                 .map_err(std::io::Error::other)?;
             let code = resp.status().as_u16();
+            let headers = resp.headers().clone();
             let bytes = resp
                 .into_body()
                 .collect()
                 .await
                 .map_err(std::io::Error::other)?
                 .to_bytes();
-            Ok::<_, std::io::Error>((code, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+            Ok::<_, std::io::Error>((code, headers, bytes))
         };
         tokio::time::timeout(Duration::from_secs(30), fut)
             .await
