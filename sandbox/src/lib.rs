@@ -13,7 +13,10 @@
 //! writes are validated where the apiserver validates (`validate/`: decode 400s, 422 causes),
 //! DELETE preconditions are checked, and `SelfSubjectAccessReview`s are always allowed.
 //!
-//! Simplifications, on purpose: no watch, no OpenAPI (hence `--validate=false`), no protobuf
+//! List and watch follow the apiserver (resourceVersion window, bookmarks, 410 Expired,
+//! `limit`/`continue`).
+//!
+//! Simplifications, on purpose: no OpenAPI (hence `--validate=false`), no protobuf
 //! bodies except the self reviews, only part of apiserver validation, and a CRD is
 //! Established at once. Deletion follows the real registry (finalizers, graceful Pods,
 //! Terminating namespaces, garbage collection of ownerReferences); the controllers create

@@ -1,25 +1,15 @@
 //! The real kubectl against the sandbox API: get, apply --server-side, diff --server-side,
-//! delete. Skipped (with a message) when kubectl is missing, unless CI=true.
+//! delete. A missing kubectl fails the test.
+
+mod common;
 
 use mlstack_sandbox::{kubeconfig, KubeApi, SandboxConfig};
 use std::path::Path;
 use std::time::Duration;
 use tokio::process::Command;
 
-fn kubectl_path() -> Option<&'static str> {
-    let p = "/usr/bin/kubectl";
-    if Path::new(p).exists() {
-        return Some(p);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("kubectl is required under CI=true");
-    }
-    eprintln!("skipped: kubectl not installed");
-    None
-}
-
 struct Kubectl<'a> {
-    bin: &'a str,
+    bin: &'a Path,
     dir: &'a Path,
 }
 
@@ -98,12 +88,12 @@ spec:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_get_apply_diff_delete() {
-    let Some(bin) = kubectl_path() else { return };
+    let bin = common::kubectl();
     let dir = tempfile::tempdir().unwrap();
     let handle = KubeApi::start(SandboxConfig::default()).await.unwrap();
     std::fs::write(dir.path().join("kubeconfig"), kubeconfig(&handle)).unwrap();
     let k = Kubectl {
-        bin,
+        bin: &bin,
         dir: dir.path(),
     };
 

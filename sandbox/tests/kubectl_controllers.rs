@@ -2,20 +2,13 @@
 //! roll out through ReplicaSets and Pods, rollout history and undo, scaling, StatefulSet
 //! and Job Pods, finalizers, Terminating namespaces, garbage collection, `kubectl create`.
 
+mod common;
+
 use mlstack_sandbox::{kubeconfig, KubeApi, SandboxConfig};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 use tokio::process::Command;
-
-/// kubectl from PATH; a test without it fails (it is a required tool).
-fn kubectl_bin() -> std::path::PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("kubectl"))
-        .find(|p| p.is_file())
-        .expect("kubectl must be on PATH for these tests")
-}
 
 struct Kubectl {
     bin: std::path::PathBuf,
@@ -32,7 +25,7 @@ async fn start() -> Kubectl {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("kubeconfig"), kubeconfig(&handle)).expect("kubeconfig");
     Kubectl {
-        bin: kubectl_bin(),
+        bin: common::kubectl(),
         dir,
         _handle: handle,
     }

@@ -3,20 +3,13 @@
 //! --type strategic`, `kubectl label`/`annotate`, server-side apply dropping keyed-list
 //! items), the apiserver's validation answers, and `kubectl auth can-i`.
 
+mod common;
+
 use mlstack_sandbox::{kubeconfig, KubeApi, SandboxConfig};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::process::Command;
-
-/// kubectl from PATH; a test without it fails (it is installed by scripts/check.sh).
-fn kubectl() -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("kubectl"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("kubectl is required on PATH for these tests"))
-}
 
 struct Kubectl {
     bin: PathBuf,
@@ -78,7 +71,7 @@ async fn start() -> (mlstack_sandbox::Handle, Kubectl) {
     (
         handle,
         Kubectl {
-            bin: kubectl(),
+            bin: common::kubectl(),
             dir,
         },
     )

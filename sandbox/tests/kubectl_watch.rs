@@ -2,22 +2,14 @@
 //! API's watch and pagination: `get -w`, `get --chunk-size`, `wait --for=delete`,
 //! `wait --for=jsonpath`, `rollout status`.
 
+mod common;
+
 use mlstack_sandbox::{kubeconfig, KubeApi, SandboxConfig};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-
-fn kubectl() -> PathBuf {
-    std::env::var_os("PATH")
-        .and_then(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("kubectl"))
-                .find(|c| c.is_file())
-        })
-        .expect("kubectl must be on PATH for these tests")
-}
 
 struct Kubectl {
     bin: PathBuf,
@@ -27,7 +19,7 @@ struct Kubectl {
 
 impl Kubectl {
     async fn start() -> Kubectl {
-        let bin = kubectl();
+        let bin = common::kubectl();
         let dir = tempfile::tempdir().unwrap();
         let api = KubeApi::start(SandboxConfig::default()).await.unwrap();
         std::fs::write(dir.path().join("kubeconfig"), kubeconfig(&api)).unwrap();

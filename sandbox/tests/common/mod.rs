@@ -5,6 +5,15 @@
 
 pub mod cloud;
 
+/// The real kubectl from PATH; a missing kubectl fails the test (scripts/check.sh verifies it).
+pub fn kubectl() -> std::path::PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("kubectl is required on PATH for these tests"))
+}
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
