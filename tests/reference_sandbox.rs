@@ -131,29 +131,191 @@ fn the_reference_stack_bootstraps_in_one_apply_and_destroys() {
         .stdout
         .contains(cluster["endpoint"].as_str().unwrap_or("?")));
     w.write("kc", &kc.stdout);
-    let out = Command::new(&kubectl)
-        .args(["--kubeconfig", &w.path("kc").display().to_string()])
-        .args(["--cache-dir", &w.path("kcache").display().to_string()])
-        .args([
-            "-n",
-            "ml",
-            "get",
-            "hpa",
-            "fraud-detection",
-            "-o",
-            "jsonpath={.spec.minReplicas}..{.spec.maxReplicas}",
-        ])
-        .env("HOME", w.path("home"))
-        .output()
-        .expect("kubectl");
-    assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "4..6");
+    let k = Kubectl::new(&w, kubectl);
+    let out = k.ok(&[
+        "-n",
+        "ml",
+        "get",
+        "hpa",
+        "fraud-detection",
+        "-o",
+        "jsonpath={.spec.minReplicas}..{.spec.maxReplicas}",
+    ]);
+    assert_eq!(out, "4..6");
+    kubectl_verbs_in_the_cluster(&k);
+    let r = ml(&w, &["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        r.code, 0,
+        "labels and objects of other managers are not drift: {r:?}"
+    );
 
     let r = ml(&w, &["destroy", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("Resources: 83 destroyed."), "{r:?}");
     assert_cloud_empty(&w);
     assert_state_empty(&w);
+}
+
+/// The real kubectl against the new cluster's API, with the kubeconfig `sandbox kubeconfig` wrote.
+struct Kubectl<'a> {
+    w: &'a Work,
+    bin: std::path::PathBuf,
+}
+
+impl<'a> Kubectl<'a> {
+    fn new(w: &'a Work, bin: std::path::PathBuf) -> Kubectl<'a> {
+        Kubectl { w, bin }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.args(["--kubeconfig", &self.w.path("kc").display().to_string()])
+            .args(["--cache-dir", &self.w.path("kcache").display().to_string()])
+            .args(["--request-timeout", "60s"])
+            .args(args)
+            .env("HOME", self.w.path("home"));
+        c
+    }
+
+    /// Runs kubectl, fails the test unless it exits 0, returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let child = self
+            .command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn kubectl");
+        let run = wait_with_guard(child, Duration::from_secs(120));
+        assert_eq!(run.code, 0, "kubectl {args:?}: {run:?}");
+        run.stdout
+    }
+}
+
+/// A child process killed when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What an operator does by hand after the bootstrap: watch, wait for rollouts, create, label,
+/// annotate, apply client-side and delete — all against the cluster the apply created.
+fn kubectl_verbs_in_the_cluster(k: &Kubectl) {
+    use std::io::{BufRead, BufReader};
+    let out = k.ok(&[
+        "-n",
+        "ml",
+        "rollout",
+        "status",
+        "deployment/fraud-detection",
+        "--timeout=60s",
+    ]);
+    assert!(out.contains("successfully rolled out"), "{out}");
+    let out = k.ok(&[
+        "-n",
+        "ml",
+        "wait",
+        "--for=condition=Available",
+        "deployment/fraud-detection",
+        "--timeout=60s",
+    ]);
+    assert!(out.contains("condition met"), "{out}");
+
+    // A watch started before the change sees it as an event.
+    let mut watch = KillOnDrop(
+        k.command(&[
+            "-n",
+            "ml",
+            "get",
+            "configmaps",
+            "-w",
+            "--output-watch-events",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn kubectl get -w"),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = watch.0.stdout.take().expect("watch stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let manifest = k.w.write(
+        "notes.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: operator-notes, namespace: ml}\ndata: {note: first}\n",
+    );
+    let manifest = manifest.display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    let mut created = false;
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains("ADDED") && l.contains("operator-notes"))
+    {
+        if !created {
+            // `get -w` lists first: create only once the watch is running (its first line).
+            if !seen.is_empty() {
+                k.ok(&["create", "-f", &manifest, "--validate=false"]);
+                created = true;
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "no ADDED event from kubectl get -w: {seen:?}"
+        );
+        match rx.recv_timeout(left.min(Duration::from_secs(2))) {
+            Ok(line) => seen.push(line),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(e) => panic!("kubectl get -w ended: {e}: {seen:?}"),
+        }
+    }
+    drop(watch);
+
+    k.ok(&["-n", "ml", "label", "configmap/operator-notes", "owner=ops"]);
+    k.ok(&[
+        "-n",
+        "ml",
+        "annotate",
+        "configmap/operator-notes",
+        "note.example.com/why=kept by hand",
+    ]);
+    k.w.write(
+        "notes.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: operator-notes, namespace: ml}\ndata: {note: second}\n",
+    );
+    let out = k.ok(&["apply", "-f", &manifest, "--validate=false"]);
+    assert!(out.contains("configured"), "{out}");
+    let out = k.ok(&[
+        "-n",
+        "ml",
+        "get",
+        "configmap/operator-notes",
+        "-o",
+        "jsonpath={.data.note} {.metadata.labels.owner}",
+    ]);
+    assert_eq!(out, "second ops");
+    // A label on an object the stack manages: another manager's field, not drift.
+    k.ok(&["-n", "ml", "label", "deployment/fraud-detection", "team=ml"]);
+    let out = k.ok(&["delete", "-f", &manifest, "--wait=true", "--timeout=60s"]);
+    assert!(out.contains("deleted"), "{out}");
+    let out = k
+        .command(&["-n", "ml", "get", "configmap/operator-notes"])
+        .output();
+    let out = out.expect("kubectl get");
+    assert!(!out.status.success(), "deleted: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("NotFound"),
+        "{out:?}"
+    );
 }
 
 #[test]
