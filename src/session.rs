@@ -6,7 +6,7 @@ use crate::graph::Graph;
 use crate::plan::{Plan, PlanError, PlanOptions};
 use crate::providers::Registry;
 use crate::stack::Stack;
-use crate::state::{open_checked, Backend, LockGuard, LockInfo, State};
+use crate::state::{open_checked, Backend, Changed, LockGuard, LockInfo, State};
 use std::time::Duration;
 
 /// An open run against one stack's state.
@@ -80,9 +80,15 @@ impl Session {
     /// Applies a plan made in this session, saving state after every resource.
     pub async fn apply(&mut self, plan: &Plan, opts: &ApplyOptions<'_>) -> ApplyReport {
         let backend = &self.backend;
-        let mut save = |s: &mut State| backend.write(s).map(|_| ());
+        let mut save = |s: &mut State, changed: Changed<'_>| {
+            match changed {
+                Some(c) => backend.write_step(s, c),
+                None => backend.write(s),
+            }
+            .map(|_| ())
+        };
         let mut state = std::mem::take(&mut self.state);
-        let report = crate::apply::apply(
+        let mut report = crate::apply::apply(
             &self.stack,
             &self.graph,
             plan,
@@ -93,6 +99,13 @@ impl Session {
         )
         .await;
         self.state = state;
+        // One snapshot again, whatever happened; a failure here loses nothing (the journal
+        // stays and is read back), so it only adds to the report.
+        if let Err(e) = self.backend.compact() {
+            if report.save_error.is_none() {
+                report.save_error = Some(e);
+            }
+        }
         report
     }
 }

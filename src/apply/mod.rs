@@ -13,7 +13,7 @@ use crate::plan::{
 };
 use crate::providers::Registry;
 use crate::stack::{Mode, Stack};
-use crate::state::{OutputState, ResourceState, State};
+use crate::state::{Changed, OutputState, ResourceState, State};
 use crate::walk::{walk, Outcome};
 use mlstack_provider_api::{ApplyRequest, ResourceRef, Value};
 use std::cell::RefCell;
@@ -109,21 +109,22 @@ fn dependencies(plan: &Plan, graph: &Graph) -> Vec<Vec<usize>> {
 }
 
 /// Applies `plan`. `state` is updated in place and `save` is called after every resource (once
-/// for resources that finish together); it
-/// stores the state and bumps its serial (as `Backend::write` does).
+/// for resources that finish together) with the addresses that changed since the last save
+/// (`None`: everything, for the final save of outputs); it stores the state and bumps its
+/// serial (as `Backend::write_step` and `Backend::write` do).
 pub async fn apply(
     stack: &Stack,
     graph: &Graph,
     plan: &Plan,
     registry: &Registry,
     state: &mut State,
-    save: &mut dyn FnMut(&mut State) -> Result<(), String>,
+    save: &mut dyn FnMut(&mut State, Changed<'_>) -> Result<(), String>,
     opts: &ApplyOptions<'_>,
 ) -> ApplyReport {
     let deps = dependencies(plan, graph);
     let state_cell = RefCell::new(std::mem::take(state));
     let report = RefCell::new(ApplyReport::default());
-    let dirty = std::cell::Cell::new(false);
+    let changed_since_save: RefCell<BTreeSet<String>> = RefCell::new(BTreeSet::new());
     // Data sources that configure providers, read up front from state: deletes and updates of
     // objects in a cluster need its token, which state keeps redacted.
     let provider_data: BTreeMap<String, Value> = {
@@ -208,15 +209,20 @@ pub async fn apply(
                 Ok(done) => &done.updates,
                 Err(f) => &f.updates,
             };
-            let changed = !updates.is_empty();
+            let mut changed = changed_since_save.borrow_mut();
             for u in updates {
                 match u {
-                    Update::Upsert(r) => st.upsert(r.clone()),
+                    Update::Upsert(r) => {
+                        changed.insert(r.address.clone());
+                        st.upsert(r.clone());
+                    }
                     Update::Remove(a) => {
+                        changed.insert(a.clone());
                         st.remove(a);
                     }
                 }
             }
+            drop(changed);
             if let Ok(NodeDone {
                 data_value: Some(v),
                 ..
@@ -248,16 +254,14 @@ pub async fn apply(
                     });
                 }
             }
-            if changed {
-                dirty.set(true);
-            }
         },
         || {
             // State is saved once per batch of results that arrived together, before any new
             // work starts: nothing that completed is ever left unsaved while waiting.
             let mut rep = report.borrow_mut();
-            if dirty.replace(false) && rep.save_error.is_none() {
-                if let Err(e) = save(&mut state_cell.borrow_mut()) {
+            let changed = std::mem::take(&mut *changed_since_save.borrow_mut());
+            if !changed.is_empty() && rep.save_error.is_none() {
+                if let Err(e) = save(&mut state_cell.borrow_mut(), Some(&changed)) {
                     rep.save_error = Some(e);
                     opts.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
@@ -307,7 +311,7 @@ pub async fn apply(
             }
         }
         if pruned || st.outputs != before {
-            if let Err(e) = save(&mut st) {
+            if let Err(e) = save(&mut st, None) {
                 report.save_error = Some(e);
             }
         }

@@ -10,6 +10,7 @@ use super::lock::LockInfo;
 use super::model::{State, STATE_VERSION};
 use super::s3::S3Backend;
 use crate::stack::BackendDecl;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -71,6 +72,21 @@ pub trait Backend: Send + Sync {
         }
     }
 
+    /// Stores `state` after an apply step that changed the `changed` addresses (outputs are
+    /// always included), with [`Backend::write`]'s serial discipline. The default writes the
+    /// whole state; the local backend appends the change to a journal, so that saving after
+    /// every resource does not make an apply quadratic.
+    fn write_step(&self, state: &mut State, changed: &BTreeSet<String>) -> Result<u64, String> {
+        let _ = changed;
+        self.write(state)
+    }
+
+    /// Folds what [`Backend::write_step`] journaled into one stored snapshot (at the end of an
+    /// apply, killed or not). Backends without a journal have nothing to do.
+    fn compact(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Stores `state` as the next version: on success `state.serial` has been increased by one
     /// and `state.mlstack_version` stamped, and the new serial is returned. On failure the
     /// serial is not bumped and the previously stored state is intact. (Resources are sorted by
@@ -94,6 +110,10 @@ pub trait Backend: Send + Sync {
         }
     }
 }
+
+/// What one save during an apply changed: the addresses recorded or forgotten since the last
+/// save, or `None` for a save of everything (outputs recomputed, data sources pruned).
+pub type Changed<'a> = Option<&'a BTreeSet<String>>;
 
 /// Proof that the state lock is held; dropping it releases the lock.
 pub struct LockGuard {

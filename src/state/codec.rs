@@ -37,7 +37,9 @@ pub fn decode(bytes: &[u8], place: &str, backup_hint: &str) -> Result<State, Str
     if version == 0 {
         return Err(corrupt("format version 0 does not exist".into()));
     }
-    serde_json::from_value(raw).map_err(|e| corrupt(describe(&e)))
+    let mut state: State = serde_json::from_value(raw).map_err(|e| corrupt(describe(&e)))?;
+    state.sort();
+    Ok(state)
 }
 
 /// A serde error without any quoted piece of the input.

@@ -6,6 +6,7 @@ mod codec;
 pub mod crypt;
 mod edit;
 pub mod interrupt;
+mod journal;
 pub mod kubernetes;
 mod local;
 mod lock;
@@ -16,7 +17,7 @@ pub mod s3;
 mod worker;
 
 pub use atomic::{create_private_dir, replace_file};
-pub use backend::{open_backend, open_backend_for, Backend, LockGuard, BACKEND_KINDS};
+pub use backend::{open_backend, open_backend_for, Backend, Changed, LockGuard, BACKEND_KINDS};
 pub use codec::{decode, encode};
 pub use crypt::{Encryption, KeySource, ENCRYPTION_SETTINGS};
 pub use edit::{move_address, not_in_state, remove_address};

@@ -86,23 +86,38 @@ impl State {
         }
     }
 
+    /// Resources are kept sorted by address ([`State::upsert`], [`State::sort`]), so lookups
+    /// are binary searches: an apply looks resources up once per change.
     pub fn resource(&self, address: &str) -> Option<&ResourceState> {
-        self.resources.iter().find(|r| r.address == address)
+        self.position(address).ok().map(|i| &self.resources[i])
+    }
+
+    fn position(&self, address: &str) -> Result<usize, usize> {
+        self.resources
+            .binary_search_by(|x| x.address.as_str().cmp(address))
+    }
+
+    /// Restores the address order after reading a file that may have been edited by hand.
+    pub fn sort(&mut self) {
+        if !self
+            .resources
+            .windows(2)
+            .all(|w| w[0].address <= w[1].address)
+        {
+            self.resources.sort_by(|a, b| a.address.cmp(&b.address));
+        }
     }
 
     /// Inserts or replaces a resource, keeping the list sorted by address.
     pub fn upsert(&mut self, r: ResourceState) {
-        match self
-            .resources
-            .binary_search_by(|x| x.address.as_str().cmp(&r.address))
-        {
+        match self.position(&r.address) {
             Ok(i) => self.resources[i] = r,
             Err(i) => self.resources.insert(i, r),
         }
     }
 
     pub fn remove(&mut self, address: &str) -> Option<ResourceState> {
-        let i = self.resources.iter().position(|r| r.address == address)?;
+        let i = self.position(address).ok()?;
         Some(self.resources.remove(i))
     }
 }

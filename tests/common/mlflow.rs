@@ -43,6 +43,9 @@ impl Mlflow {
                 "1",
             ])
             .env("MLFLOW_DISABLE_TELEMETRY", "true")
+            // MLflow 3 starts a pool of job consumers (huey) beside the server; the registry
+            // needs none, and they cost a loaded CI machine seconds of CPU per server.
+            .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
             .env("DO_NOT_TRACK", "true")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
@@ -80,6 +83,9 @@ impl Mlflow {
             .arg(&self.uri)
             .args(args)
             .env("MLFLOW_DISABLE_TELEMETRY", "true")
+            // MLflow 3 starts a pool of job consumers (huey) beside the server; the registry
+            // needs none, and they cost a loaded CI machine seconds of CPU per server.
+            .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
             .env("DO_NOT_TRACK", "true")
             .output()
             .expect("python3");
