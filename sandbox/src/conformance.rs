@@ -137,10 +137,24 @@ impl PublishedApi {
             .find(|m| m.verb == verb && template_matches(&m.path, path))
     }
 
-    /// Everything wrong with one exchange (empty: it is what the real API could carry).
+    /// Everything wrong with one exchange of a client (empty: the real API could carry
+    /// it): its request must be one the real API has, whatever the answer.
     pub fn check(&self, ex: &Exchange) -> Vec<String> {
+        self.check_with(ex, true)
+    }
+
+    /// Everything wrong with how a server answered: a request the real API lacks (path or
+    /// fields) must be refused (404 for a path, a 4xx for fields); answers must conform.
+    pub fn check_answer(&self, ex: &Exchange) -> Vec<String> {
+        self.check_with(ex, false)
+    }
+
+    fn check_with(&self, ex: &Exchange, client: bool) -> Vec<String> {
         let mut problems = Vec::new();
         let Some(m) = self.find(&ex.method, &ex.path) else {
+            if !client && ex.status == 404 {
+                return problems;
+            }
             return vec![format!(
                 "{ex}: the published API has no {} {}",
                 ex.method, ex.path
@@ -151,10 +165,11 @@ impl PublishedApi {
             return problems;
         }
         // The request: query parameters and body are fields of the request message.
+        let mut asked = Vec::new();
         for key in ex.query.keys() {
             let field = key.split('.').next().unwrap_or(key);
             if !self.has_field(&m.request, field) {
-                problems.push(format!(
+                asked.push(format!(
                     "{at}: query parameter {key} is not a field of {}",
                     m.request
                 ));
@@ -162,13 +177,17 @@ impl PublishedApi {
         }
         if let Some(body) = &ex.request {
             match m.body.as_str() {
-                "" => problems.push(format!("{at}: the method takes no body")),
-                "*" => self.value(&m.request, body, &format!("{at}: request"), &mut problems),
+                "" => asked.push(format!("{at}: the method takes no body")),
+                "*" => self.value(&m.request, body, &format!("{at}: request"), &mut asked),
                 field => match self.field_type(&m.request, field) {
-                    Some(t) => self.typed(&t, body, &format!("{at}: request"), &mut problems),
-                    None => problems.push(format!("{at}: no body field {field}")),
+                    Some(t) => self.typed(&t, body, &format!("{at}: request"), &mut asked),
+                    None => asked.push(format!("{at}: no body field {field}")),
                 },
             }
+        }
+        let accepted = (200..300).contains(&ex.status);
+        if client || accepted {
+            problems.extend(asked);
         }
         // The answer.
         if (200..300).contains(&ex.status) {
@@ -189,12 +208,22 @@ impl PublishedApi {
         problems
     }
 
-    /// Checks every exchange; the problems, one per line (empty: all conform).
+    /// [`PublishedApi::check`] for every exchange; the problems, once each.
     pub fn check_all(&self, exchanges: &[Exchange]) -> Vec<String> {
         let mut seen = BTreeSet::new();
         exchanges
             .iter()
             .flat_map(|e| self.check(e))
+            .filter(|p| seen.insert(p.clone()))
+            .collect()
+    }
+
+    /// [`PublishedApi::check_answer`] for every exchange; the problems, once each.
+    pub fn check_answers(&self, exchanges: &[Exchange]) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        exchanges
+            .iter()
+            .flat_map(|e| self.check_answer(e))
             .filter(|p| seen.insert(p.clone()))
             .collect()
     }
