@@ -40,6 +40,8 @@ pub struct PublishedApi {
 /// One request the cloud answered, as recorded by [`crate::CloudHandle::record`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exchange {
+    /// The `Host` the request named (a service's host, or the sandbox's address).
+    pub host: Option<String>,
     pub method: String,
     pub path: String,
     pub query: BTreeMap<String, String>,
@@ -226,6 +228,37 @@ impl PublishedApi {
             .flat_map(|e| self.check_answer(e))
             .filter(|p| seen.insert(p.clone()))
             .collect()
+    }
+
+    /// Whether some message of the published API has the field path `segs` (`["master",
+    /// "endpoints", "externalV4Endpoint"]`): what a client reading an answer may look for.
+    pub fn resolves(&self, segs: &[&str]) -> bool {
+        self.messages
+            .keys()
+            .any(|m| self.resolves_from(m, segs, 0))
+    }
+
+    fn resolves_from(&self, message: &str, segs: &[&str], depth: usize) -> bool {
+        let Some((first, rest)) = segs.split_first() else {
+            return true;
+        };
+        let Some(t) = self.messages.get(message).and_then(|f| f.get(*first)) else {
+            return false;
+        };
+        if rest.is_empty() {
+            return true;
+        }
+        let inner = t.trim_start_matches("[]");
+        let inner = inner
+            .strip_prefix("map<")
+            .and_then(|m| m.strip_suffix('>'))
+            .and_then(|kv| kv.split_once(','))
+            .map_or(inner, |(_, v)| v);
+        match inner {
+            "any" => true,
+            _ if depth < 32 => self.resolves_from(inner, rest, depth + 1),
+            _ => false,
+        }
     }
 
     fn has_field(&self, message: &str, field: &str) -> bool {
@@ -443,5 +476,18 @@ mod tests {
         ));
         assert!(!template_matches("/operations/{id}", "/operations/"));
         assert_eq!(camel("folder_id"), "folderId");
+        let mut api = PublishedApi::default();
+        api.messages.insert(
+            "a.Cluster".into(),
+            BTreeMap::from([("master".to_string(), "a.Master".to_string())]),
+        );
+        api.messages.insert(
+            "a.Master".into(),
+            BTreeMap::from([("version".to_string(), "string".to_string())]),
+        );
+        assert!(api.resolves(&["master", "version"]));
+        assert!(api.resolves(&["version"]));
+        assert!(!api.resolves(&["master", "versions"]));
+        assert!(!api.resolves(&["version", "master"]));
     }
 }

@@ -25,6 +25,7 @@ fn api() -> PublishedApi {
 
 fn exchange(method: &str, path: &str, request: Option<Value>, response: Value) -> Exchange {
     Exchange {
+        host: None,
         method: method.into(),
         path: path.into(),
         query: BTreeMap::new(),

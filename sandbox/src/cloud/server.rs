@@ -446,6 +446,7 @@ async fn serve(
     if let Ok(mut x) = shared.exchanges.lock() {
         if let Some(log) = x.as_mut() {
             log.push(Exchange {
+                host,
                 method: request.method.clone(),
                 path,
                 query: request.query.clone(),
