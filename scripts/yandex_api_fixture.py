@@ -3,10 +3,12 @@
 `yandexcloud` wheel's protobuf descriptors) for the services mlstack uses into a compact,
 deterministic fixture: tests/fixtures/yandex_api/rest.json.
 
-Regenerate (offline works through the PyPI mirror):
-    python3 -m pip download --no-deps yandexcloud==0.413.0 -d ~/.cache/mlstack/yandexcloud
-    python3 scripts/yandex_api_fixture.py ~/.cache/mlstack/yandexcloud/yandexcloud-0.413.0-py3-none-any.whl \
-        > tests/fixtures/yandex_api/rest.json
+Regenerate from the installed package (scripts/check.sh installs it; a test compares its
+output with the checked-in fixture):
+    python3 -m pip install --no-deps yandexcloud==0.413.0 && python3 -m pip install protobuf googleapis-common-protos
+    python3 scripts/yandex_api_fixture.py > tests/fixtures/yandex_api/rest.json
+or from a downloaded wheel (`pip download --no-deps yandexcloud==0.413.0`):
+    python3 scripts/yandex_api_fixture.py yandexcloud-0.413.0-py3-none-any.whl > tests/fixtures/yandex_api/rest.json
 Needs `protobuf` and `googleapis-common-protos` (google.api.annotations).
 """
 import json
@@ -65,15 +67,31 @@ WELL_KNOWN = {
 }
 
 
+def module_files():
+    """The wheel's file names (argument), else the installed package's."""
+    if len(sys.argv) > 1:
+        import zipfile
+
+        sys.path.insert(0, sys.argv[1])  # the wheel (pure Python: zipimport)
+        return zipfile.ZipFile(sys.argv[1]).namelist()
+    import os
+
+    import yandex.cloud
+
+    base = os.path.dirname(os.path.dirname(list(yandex.cloud.__path__)[0]))
+    out = []
+    for root, _, files in os.walk(os.path.join(base, "yandex", "cloud")):
+        out += [os.path.relpath(os.path.join(root, f), base).replace(os.sep, "/") for f in files]
+    return out
+
+
 def main():
-    sys.path.insert(0, sys.argv[1])  # the wheel (pure Python: zipimport)
     import importlib
-    import zipfile
 
     from google.api import annotations_pb2
     from google.protobuf import descriptor_pool
 
-    names = zipfile.ZipFile(sys.argv[1]).namelist()
+    names = module_files()
     wanted = {s.rsplit(".", 1)[0].replace(".", "/") for s in SERVICES}
     for n in sorted(names):
         if n.endswith("_pb2.py") and n.rsplit("/", 1)[0] in wanted:
@@ -166,8 +184,12 @@ def resolve(pool, package, name):
 
 
 def version():
-    m = re.search(r"yandexcloud-([0-9.]+)-", sys.argv[1])
-    return m.group(1) if m else "unknown"
+    if len(sys.argv) > 1:
+        m = re.search(r"yandexcloud-([0-9.]+)-", sys.argv[1])
+        return m.group(1) if m else "unknown"
+    from importlib.metadata import version as installed
+
+    return installed("yandexcloud")
 
 
 SCALARS = {

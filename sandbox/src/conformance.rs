@@ -233,9 +233,7 @@ impl PublishedApi {
     /// Whether some message of the published API has the field path `segs` (`["master",
     /// "endpoints", "externalV4Endpoint"]`): what a client reading an answer may look for.
     pub fn resolves(&self, segs: &[&str]) -> bool {
-        self.messages
-            .keys()
-            .any(|m| self.resolves_from(m, segs, 0))
+        self.messages.keys().any(|m| self.resolves_from(m, segs, 0))
     }
 
     fn resolves_from(&self, message: &str, segs: &[&str], depth: usize) -> bool {

@@ -487,3 +487,50 @@ async fn each_service_answers_on_its_own_host() {
     assert_eq!(status_on_host(&e, &ca, "127.0.0.1", keys).await, 401);
     h.shutdown().await;
 }
+
+/// The checked-in fixture is exactly what the installed `yandexcloud` (scripts/check.sh
+/// installs 0.413.0) publishes: the extraction script regenerates it byte for byte.
+#[test]
+fn the_fixture_is_what_yandexcloud_publishes() {
+    let python = std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("python3"))
+                .find(|f| f.is_file())
+        })
+        .expect("python3 is required on PATH (scripts/check.sh)");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let child = std::process::Command::new(python)
+        .arg(root.join("scripts/yandex_api_fixture.py"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Read the output while it runs (it is larger than a pipe holds).
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(std::time::Duration::from_secs(300)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+            panic!("the fixture script hung");
+        }
+    };
+    assert!(
+        out.status.success(),
+        "the fixture script failed (is yandexcloud installed? scripts/check.sh): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fixture = std::fs::read(root.join("tests/fixtures/yandex_api/rest.json")).unwrap();
+    assert!(
+        out.stdout == fixture,
+        "tests/fixtures/yandex_api/rest.json differs from what the installed yandexcloud \
+         publishes; regenerate it with `python3 scripts/yandex_api_fixture.py > \
+         tests/fixtures/yandex_api/rest.json` (the fixture was made from yandexcloud 0.413.0)"
+    );
+}

@@ -119,11 +119,16 @@ fn every_field_the_provider_reads_is_published() {
             }
             checked += 1;
             if !api.resolves(&segs) {
-                problems.push(format!("{at}: reads {read}, which no published message has"));
+                problems.push(format!(
+                    "{at}: reads {read}, which no published message has"
+                ));
             }
         }
     }
-    assert!(checked > 50, "only {checked} reads found: the scanner broke");
+    assert!(
+        checked > 50,
+        "only {checked} reads found: the scanner broke"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

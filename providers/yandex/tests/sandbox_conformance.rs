@@ -33,14 +33,24 @@ async fn postgresql_settings_and_host_changes_use_the_published_methods() {
         )
         .await;
     let sub = |zone: &str, cidr: &str| {
-        v(serde_json::json!({"name": format!("pgc-{zone}"), "network_id": id(&net),
-            "zone": zone, "v4_cidr_blocks": [cidr]}))
+        v(
+            serde_json::json!({"name": format!("pgc-{zone}"), "network_id": id(&net),
+            "zone": zone, "v4_cidr_blocks": [cidr]}),
+        )
     };
     let a = rig
-        .create("a", "yandex_vpc_subnet", &sub("ru-central1-a", "10.5.0.0/24"))
+        .create(
+            "a",
+            "yandex_vpc_subnet",
+            &sub("ru-central1-a", "10.5.0.0/24"),
+        )
         .await;
     let b = rig
-        .create("b", "yandex_vpc_subnet", &sub("ru-central1-b", "10.6.0.0/24"))
+        .create(
+            "b",
+            "yandex_vpc_subnet",
+            &sub("ru-central1-b", "10.6.0.0/24"),
+        )
         .await;
     let t = "yandex_mdb_postgresql_cluster";
     let pd = |conns: i64, hosts: Vec<(&str, &mlstack_provider_api::Value)>| {
@@ -48,10 +58,12 @@ async fn postgresql_settings_and_host_changes_use_the_published_methods() {
             .iter()
             .map(|(z, s)| serde_json::json!({"zone": z, "subnet_id": id(s)}))
             .collect();
-        v(serde_json::json!({"name": "pgc", "environment": "PRODUCTION", "network_id": id(&net),
+        v(
+            serde_json::json!({"name": "pgc", "environment": "PRODUCTION", "network_id": id(&net),
             "config": {"version": "16", "resources": {"resource_preset_id": "s3-c2-m8", "disk_size": 20, "disk_type_id": "network-ssd"},
                        "postgresql_config": {"max_connections": conns}},
-            "host": hosts}))
+            "host": hosts}),
+        )
     };
     let pg = rig
         .create("pg", t, &pd(200, vec![("ru-central1-a", &a)]))
