@@ -444,7 +444,7 @@ async fn serve(
     let result = dispatch(&shared, &route, &request, &ctx).await;
     drain_schedule(&shared, false).await;
     if let Ok(mut x) = shared.exchanges.lock() {
-        if let Some(log) = x.as_mut() {
+        if let Some(log) = x.as_mut().filter(|_| route != Route::Status) {
             log.push(Exchange {
                 host,
                 method: request.method.clone(),
