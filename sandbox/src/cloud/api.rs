@@ -54,7 +54,13 @@ pub fn handle(
             access::list(st, folder, &req.query)
         }
         (Route::FolderBindings { folder, verb }, "POST")
-            if matches!(verb.as_str(), "setAccessBindings" | "updateAccessBindings") =>
+            if matches!(
+                verb.as_str(),
+                "setAccessBindings"
+                    | "updateAccessBindings"
+                    | "bindAccessPolicy"
+                    | "unbindAccessPolicy"
+            ) =>
         {
             let body = crud::object(&req.body)?;
             access::change(st, folder, verb, &body, ctx)
