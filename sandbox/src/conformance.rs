@@ -38,7 +38,7 @@ pub struct PublishedApi {
 }
 
 /// One request the cloud answered, as recorded by [`crate::CloudHandle::record`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Exchange {
     /// The `Host` the request named (a service's host, or the sandbox's address).
     pub host: Option<String>,
@@ -49,6 +49,43 @@ pub struct Exchange {
     pub request: Option<Value>,
     pub status: u16,
     pub response: Value,
+}
+
+/// Keys whose values are secrets (tokens, passwords, private keys, JWTs).
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "privateKey",
+    "iamToken",
+    "yandexPassportOauthToken",
+    "jwt",
+];
+
+impl Exchange {
+    /// The exchange with every secret value replaced (field names and types kept, so it can
+    /// still be checked), for writing it out.
+    pub fn redacted(&self) -> Exchange {
+        fn walk(v: &mut Value) {
+            match v {
+                Value::Object(o) => {
+                    for (k, x) in o.iter_mut() {
+                        if SECRET_KEYS.contains(&k.as_str()) && x.is_string() {
+                            *x = Value::String("<redacted>".into());
+                        } else {
+                            walk(x);
+                        }
+                    }
+                }
+                Value::Array(a) => a.iter_mut().for_each(walk),
+                _ => {}
+            }
+        }
+        let mut out = self.clone();
+        if let Some(r) = out.request.as_mut() {
+            walk(r);
+        }
+        walk(&mut out.response);
+        out
+    }
 }
 
 impl std::fmt::Display for Exchange {
@@ -487,5 +524,19 @@ mod tests {
         assert!(api.resolves(&["version"]));
         assert!(!api.resolves(&["master", "versions"]));
         assert!(!api.resolves(&["version", "master"]));
+        let ex = Exchange {
+            host: None,
+            method: "POST".into(),
+            path: "/iam/v1/tokens".into(),
+            query: BTreeMap::new(),
+            request: Some(serde_json::json!({"yandexPassportOauthToken": "AQAAsecret"})),
+            status: 200,
+            response: serde_json::json!({"iamToken": "t1.secret", "users": [{"password": "pw"}]}),
+        };
+        let shown = serde_json::to_string(&ex.redacted()).unwrap();
+        assert!(
+            !shown.contains("secret") && !shown.contains("\"pw\""),
+            "{shown}"
+        );
     }
 }
