@@ -249,22 +249,12 @@ impl PublishedApi {
 
     /// [`PublishedApi::check`] for every exchange; the problems, once each.
     pub fn check_all(&self, exchanges: &[Exchange]) -> Vec<String> {
-        let mut seen = BTreeSet::new();
-        exchanges
-            .iter()
-            .flat_map(|e| self.check(e))
-            .filter(|p| seen.insert(p.clone()))
-            .collect()
+        once_each(exchanges.iter().flat_map(|e| self.check(e)))
     }
 
     /// [`PublishedApi::check_answer`] for every exchange; the problems, once each.
     pub fn check_answers(&self, exchanges: &[Exchange]) -> Vec<String> {
-        let mut seen = BTreeSet::new();
-        exchanges
-            .iter()
-            .flat_map(|e| self.check_answer(e))
-            .filter(|p| seen.insert(p.clone()))
-            .collect()
+        once_each(exchanges.iter().flat_map(|e| self.check_answer(e)))
     }
 
     /// Whether some message of the published API has the field path `segs` (`["master",
@@ -432,6 +422,12 @@ impl PublishedApi {
             problems.push(format!("{at}: @type {ty} is not in the fixture"));
         }
     }
+}
+
+/// The problems in their first order, each once.
+fn once_each(problems: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    problems.filter(|p| seen.insert(p.clone())).collect()
 }
 
 const OPERATIONS: &str = "yandex.cloud.operation.OperationService";
