@@ -50,6 +50,23 @@ if ! mlflow_ok; then
   command -v mlflow >/dev/null || export PATH="$(python3 -m site --user-base)/bin:$PATH"
 fi
 
+# The cloud emulator is held to the published Yandex Cloud API: a test regenerates
+# tests/fixtures/yandex_api/rest.json from the yandexcloud package's protobuf descriptors
+# (scripts/yandex_api_fixture.py) and compares. Only the descriptors are needed: no gRPC.
+yandexcloud_ok() {
+  python3 -c 'from importlib.metadata import version; import sys, google.api.annotations_pb2
+sys.exit(0 if version("yandexcloud") == "0.413.0" else 1)' 2>/dev/null
+}
+if ! yandexcloud_ok; then
+  echo "== installing yandexcloud 0.413.0 (descriptors only)"
+  YC='yandexcloud==0.413.0'
+  python3 -m pip install --quiet --no-deps "$YC" \
+    || python3 -m pip install --quiet --no-deps --break-system-packages "$YC"
+  python3 -m pip install --quiet protobuf googleapis-common-protos \
+    || python3 -m pip install --quiet --break-system-packages protobuf googleapis-common-protos
+  yandexcloud_ok || { echo "yandexcloud 0.413.0 is missing after installation"; exit 1; }
+fi
+
 # kubectl comes with the machine (no registry here ships it); the tests drive it for real.
 command -v kubectl >/dev/null || { echo "kubectl is required on PATH (the tests drive the real kubectl)"; exit 1; }
 

@@ -184,6 +184,10 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// The environment variable naming where a stopping sandbox writes the cloud exchanges it
+/// recorded (for tests).
+pub const RECORD_ENV: &str = "MLSTACK_SANDBOX_RECORD";
+
 /// Runs the sandbox in this process until SIGTERM or SIGINT.
 pub fn serve(
     dir: &Path,
@@ -215,6 +219,12 @@ pub fn serve(
         let cloud = mlstack_sandbox::Cloud::start(cloud_config)
             .await
             .map_err(|e| format!("cannot start the sandbox cloud API: {e}"))?;
+        // Tests hold the cloud traffic to the published API: with MLSTACK_SANDBOX_RECORD set,
+        // every exchange is kept and written there (secrets redacted) when the sandbox stops.
+        let record = std::env::var_os(RECORD_ENV).map(std::path::PathBuf::from);
+        if record.is_some() {
+            cloud.record();
+        }
         let me = Running {
             pid: std::process::id(),
             started: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -239,6 +249,11 @@ pub fn serve(
         tokio::select! {
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
+        }
+        if let Some(path) = &record {
+            let exchanges: Vec<_> = cloud.exchanges().iter().map(|e| e.redacted()).collect();
+            let text = serde_json::to_string(&exchanges).map_err(|e| e.to_string())?;
+            write_private(path, &text)?;
         }
         cloud.shutdown().await;
         handle.shutdown().await;

@@ -91,7 +91,19 @@ fn the_reference_stack_bootstraps_in_one_apply_and_destroys() {
     let kubectl = tool("kubectl");
     let w = Work::new();
     let _down = SandboxDown(&w);
-    up(&w, "100ms", &[]);
+    // The cloud keeps every exchange and writes them out when it stops.
+    let exchanges = w.path("exchanges.json");
+    let mut cmd = w.command(&[
+        "sandbox",
+        "up",
+        "--ready-delay",
+        "50ms",
+        "--operation-delay",
+        "100ms",
+    ]);
+    cmd.env("MLSTACK_SANDBOX_RECORD", &exchanges);
+    let r = wait_with_guard(cmd.spawn().expect("spawn"), Duration::from_secs(60));
+    assert_eq!(r.code, 0, "{r:?}");
 
     let r = ml(&w, &["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -154,6 +166,39 @@ fn the_reference_stack_bootstraps_in_one_apply_and_destroys() {
     assert!(r.stdout.contains("Resources: 83 destroyed."), "{r:?}");
     assert_cloud_empty(&w);
     assert_state_empty(&w);
+    assert_published_api_only(&w, &exchanges);
+}
+
+/// Stops the sandbox and holds every cloud exchange of the bootstrap and destroy to the
+/// published Yandex Cloud API (tests/fixtures/yandex_api/rest.json).
+fn assert_published_api_only(w: &Work, exchanges: &std::path::Path) {
+    let r = w.run(&["sandbox", "down"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    common::wait_for_file(exchanges);
+    let text = std::fs::read_to_string(exchanges).unwrap();
+    assert!(!text.contains("BEGIN PRIVATE KEY"), "secrets are redacted");
+    let recorded: Vec<mlstack_sandbox::conformance::Exchange> =
+        serde_json::from_str(&text).unwrap();
+    assert!(
+        recorded
+            .iter()
+            .any(|e| e.method == "POST" && e.path == "/managed-kubernetes/v1/clusters"),
+        "the cluster create was not recorded ({} exchanges)",
+        recorded.len()
+    );
+    let fixture = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/yandex_api/rest.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let api = mlstack_sandbox::conformance::PublishedApi::parse(&fixture).unwrap();
+    let problems = api.check_all(&recorded);
+    assert!(
+        problems.is_empty(),
+        "{} exchange(s) the published API does not allow:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// The real kubectl against the new cluster's API, with the kubeconfig `sandbox kubeconfig` wrote.

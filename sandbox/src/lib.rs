@@ -27,6 +27,7 @@ mod apply;
 mod catalog;
 mod cloud;
 mod config;
+pub mod conformance;
 mod controllers;
 mod defaults;
 mod delete;

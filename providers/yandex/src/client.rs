@@ -116,6 +116,8 @@ impl Request {
 pub struct Http {
     client: reqwest::Client,
     base: Option<String>,
+    /// Send `Host: <the service's host>` to the base URL (the sandbox checks it).
+    service_hosts: bool,
 }
 
 impl Http {
@@ -144,7 +146,16 @@ impl Http {
         Ok(Http {
             client,
             base: endpoint.map(|e| e.trim_end_matches('/').to_string()),
+            service_hosts: false,
         })
+    }
+
+    /// Each request to the base URL names its service's real host in `Host`, so that an
+    /// emulator can hold every call to the host its service lives on (a call sent to the
+    /// wrong service is not found there, as in the real cloud).
+    pub fn with_service_hosts(mut self) -> Http {
+        self.service_hosts = true;
+        self
     }
 
     /// The full URL of a request (without the query).
@@ -169,6 +180,9 @@ impl Http {
             .client
             .request(req.method.reqwest(), url)
             .header("Accept", "application/json");
+        if self.service_hosts && self.base.is_some() {
+            r = r.header("Host", req.service.host());
+        }
         if let Some(t) = bearer {
             r = r.header("Authorization", format!("Bearer {t}"));
         }

@@ -106,6 +106,9 @@ pub struct Settings {
     pub endpoint: Option<String>,
     /// An extra trust anchor (PEM) for the endpoint.
     pub ca_pem: Option<String>,
+    /// Name each call's service host in `Host` although it goes to `endpoint` (the sandbox
+    /// holds every call to the host its service lives on, as the real cloud does).
+    pub service_hosts: bool,
 }
 
 impl Settings {
@@ -116,7 +119,7 @@ impl Settings {
         h.update(self.endpoint.as_deref().unwrap_or("").as_bytes());
         h.update([0]);
         h.update(self.ca_pem.as_deref().unwrap_or("").as_bytes());
-        h.update([0]);
+        h.update([0, u8::from(self.service_hosts), 0]);
         match &self.credentials {
             Credentials::OAuth(t) => h.update(format!("oauth:{t}").as_bytes()),
             Credentials::Iam(t) => h.update(format!("iam:{t}").as_bytes()),
@@ -184,6 +187,7 @@ pub fn resolve(
             credentials: Credentials::OAuth(s.oauth_token.clone()),
             endpoint: Some(s.endpoint.clone()),
             ca_pem: Some(s.ca_pem.clone()),
+            service_hosts: true,
         });
     }
     let token = attr(config, "token");
@@ -215,6 +219,7 @@ pub fn resolve(
         credentials,
         endpoint,
         ca_pem: attr(config, "ca_certificate"),
+        service_hosts: false,
     })
 }
 
@@ -330,6 +335,7 @@ mod tests {
             credentials: c,
             endpoint: None,
             ca_pem: None,
+            service_hosts: false,
         };
         assert!(!format!("{s:?}").contains("AQAAsecret"));
         assert!(!s.session_key().contains("AQAAsecret"));

@@ -20,7 +20,10 @@ pub struct Session {
 
 impl Session {
     pub fn new(settings: Settings) -> Result<Session, String> {
-        let http = Http::new(settings.endpoint.as_deref(), settings.ca_pem.as_deref())?;
+        let mut http = Http::new(settings.endpoint.as_deref(), settings.ca_pem.as_deref())?;
+        if settings.service_hosts {
+            http = http.with_service_hosts();
+        }
         Ok(Session {
             http,
             tokens: TokenSource::new(settings.credentials.clone()),

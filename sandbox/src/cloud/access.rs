@@ -94,10 +94,22 @@ pub fn change(
                     new.push(b);
                 }
             }
+            // The result lists what changed (`AccessBindingsOperationResult`).
+            let mut effective: Vec<Value> = current
+                .iter()
+                .filter(|b| !new.contains(b))
+                .map(|b| json!({"action": "REMOVE", "accessBinding": b}))
+                .collect();
+            effective.extend(
+                new.iter()
+                    .filter(|b| !current.contains(b))
+                    .map(|b| json!({"action": "ADD", "accessBinding": b})),
+            );
             current = new;
             (
                 "SetAccessBindingsMetadata",
-                json!({"@type": "type.googleapis.com/google.protobuf.Empty"}),
+                json!({"@type": "type.googleapis.com/yandex.cloud.access.AccessBindingsOperationResult",
+                       "effectiveDeltas": effective}),
             )
         }
         "updateAccessBindings" => {

@@ -34,16 +34,34 @@ pub fn handle(
 ) -> Result<Value, CloudError> {
     let m = req.method.as_str();
     match (route, m) {
-        (Route::Operation(id), "GET" | "POST") => st
+        (Route::Operation(id), "GET") => st
             .ops
             .get(id)
             .map(|o| o.to_json())
             .ok_or_else(|| CloudError::not_found(format!("operation \"{id}\" not found"))),
+        (Route::CancelOperation(id), "GET") => match st.ops.get(id) {
+            // The emulator's operations cannot be cancelled; a done one has nothing to cancel.
+            Some(o) if o.done => Ok(o.to_json()),
+            Some(_) => Err(CloudError::precondition(format!(
+                "operation \"{id}\" cannot be cancelled"
+            ))),
+            None => Err(CloudError::not_found(format!(
+                "operation \"{id}\" not found"
+            ))),
+        },
         (Route::Folder(id), "GET") => Ok(access::folder(id)),
         (Route::FolderBindings { folder, verb }, "GET") if verb == "listAccessBindings" => {
             access::list(st, folder, &req.query)
         }
-        (Route::FolderBindings { folder, verb }, "POST") => {
+        (Route::FolderBindings { folder, verb }, "POST")
+            if matches!(
+                verb.as_str(),
+                "setAccessBindings"
+                    | "updateAccessBindings"
+                    | "bindAccessPolicy"
+                    | "unbindAccessPolicy"
+            ) =>
+        {
             let body = crud::object(&req.body)?;
             access::change(st, folder, verb, &body, ctx)
         }
@@ -69,11 +87,18 @@ pub fn handle(
         }
         (Route::Item { spec, key }, "DELETE") => crud::delete(st, spec, key, ctx),
         (Route::Verb { spec, key, verb }, _) => {
+            if !spec.verbs.contains(&format!("{m} {verb}").as_str()) {
+                return Err(CloudError::not_found("no such method"));
+            }
             find(st, spec, key)?;
             Err(CloudError::unimplemented(format!(
                 "{}:{verb} is not implemented by the sandbox",
                 spec.label
             )))
+        }
+        (Route::HostsVerb { spec, key, verb }, "POST") => {
+            let body = crud::object(&req.body)?;
+            super::pg_hosts::change(st, spec, key, verb, &body, ctx)
         }
         (Route::Hosts { spec, key }, "GET") => {
             Ok(json!({"hosts": mdb::hosts(find(st, spec, key)?)}))

@@ -6,7 +6,7 @@ use super::ids::new_id;
 use super::json;
 use super::state::{Ctx, Record, State};
 use super::types::TypeSpec;
-use super::{mdb, mk8s};
+use super::{mdb, mk8s, pg_config};
 use serde_json::{json, Value};
 
 /// Shapes a new record; returns the child records to create with it.
@@ -34,6 +34,9 @@ pub fn on_create(
 
 /// Adjusts an update request before the generic mask handling.
 pub fn before_update(spec: &TypeSpec, body: &mut Value, mask: &mut Option<Vec<String>>) {
+    if spec.kind == "mdb.postgresql.cluster" {
+        return pg_config::before_update(body, mask);
+    }
     let version = match spec.kind {
         "k8s.cluster" => "masterSpec.version",
         "k8s.nodeGroup" => "version",
@@ -47,6 +50,7 @@ pub fn after_write(spec: &TypeSpec, rec: &mut Record) {
     match spec.kind {
         "k8s.cluster" => mk8s::derive_cluster(rec),
         "k8s.nodeGroup" => mk8s::derive_node_group(rec),
+        "mdb.postgresql.cluster" => pg_config::shape(&mut rec.resource),
         _ => {}
     }
 }

@@ -13,6 +13,9 @@ use rsa::rand_core::OsRng;
 use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 
+/// The fields of `yandex.cloud.iam.v1.CreateKeyRequest`.
+const CREATE_FIELDS: &[&str] = &["serviceAccountId", "description", "format", "keyAlgorithm"];
+
 /// A validated key request: the account's folder and the key size.
 pub struct KeyRequest {
     pub service_account_id: String,
@@ -24,6 +27,16 @@ pub struct KeyRequest {
 
 /// Checks the body (`serviceAccountId`, `keyAlgorithm`) against the state.
 pub fn prepare(st: &State, body: Value) -> Result<KeyRequest, CloudError> {
+    // `CreateKeyRequest` has no `labels` (nor `name`): the REST transcoder refuses a field
+    // the message lacks.
+    if let Some(k) = body
+        .as_object()
+        .and_then(|o| o.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())))
+    {
+        return Err(CloudError::invalid(format!(
+            "Invalid JSON payload received. Unknown name \"{k}\": Cannot find field."
+        )));
+    }
     let sa = json::str_at(&body, "serviceAccountId")
         .ok_or_else(|| CloudError::invalid("serviceAccountId is required"))?
         .to_string();
@@ -92,7 +105,7 @@ pub fn store(
         "keyAlgorithm": req.algorithm,
         "publicKey": public_pem,
     });
-    for f in ["description", "labels"] {
+    for f in ["description"] {
         if let Some(v) = req.body.get(f) {
             resource[f] = v.clone();
         }

@@ -39,11 +39,17 @@ pub fn build_postgresql(
     rec: &mut Record,
     now: u64,
 ) -> Result<Vec<Record>, CloudError> {
-    let hosts = body
+    let mut hosts = Vec::new();
+    for h in body
         .get(HOST_SPECS)
-        .cloned()
-        .unwrap_or_else(|| json!([{"zoneId": DEFAULT_ZONE}]));
-    rec.extra.insert(HOST_SPECS.into(), hosts);
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let named = name_host(&rec.key, h, &hosts);
+        hosts.push(named);
+    }
+    set_host_specs(rec, hosts);
     let mut users = children(&PG_USER, body.get("userSpecs"), rec, now)?;
     for u in &mut users {
         user_defaults(u);
@@ -64,6 +70,50 @@ pub fn build_postgresql(
     }
     users.extend(dbs);
     Ok(users)
+}
+
+/// A PostgreSQL cluster's host specs, each with its host name.
+pub fn host_specs(rec: &Record) -> Vec<Value> {
+    rec.extra
+        .get(HOST_SPECS)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+pub fn set_host_specs(rec: &mut Record, specs: Vec<Value>) {
+    rec.extra.insert(HOST_SPECS.into(), Value::Array(specs));
+}
+
+/// `spec` with the name of a new host of `cluster`: the first index whose FQDN none of
+/// `existing` has, so names stay put when other hosts come and go.
+pub fn name_host(cluster: &str, spec: &Value, existing: &[Value]) -> Value {
+    let zone = json::str_at(spec, "zoneId").unwrap_or(DEFAULT_ZONE);
+    let taken = |n: &str| {
+        existing
+            .iter()
+            .enumerate()
+            .any(|(i, h)| host_name(cluster, h, i) == n)
+    };
+    let name = (0..)
+        .map(|i| fqdn(cluster, zone, i))
+        .find(|n| !taken(n))
+        .unwrap_or_default();
+    let mut out = spec.clone();
+    out["name"] = json!(name);
+    out
+}
+
+/// A stored host's name (specs kept before names were stored: by position).
+fn host_name(cluster: &str, h: &Value, i: usize) -> String {
+    match json::str_at(h, "name") {
+        Some(n) => n.to_string(),
+        None => fqdn(
+            cluster,
+            json::str_at(h, "zoneId").unwrap_or(DEFAULT_ZONE),
+            i as u64,
+        ),
+    }
 }
 
 /// A PostgreSQL user's defaults.
@@ -109,10 +159,12 @@ fn children(
 /// `GET …/clusters/{id}/hosts`: Kafka brokers per zone, or the PostgreSQL hosts.
 pub fn hosts(rec: &Record) -> Vec<Value> {
     let r = &rec.resource;
-    let healthy = if r.get("status").and_then(Value::as_str) == Some("RUNNING") {
-        "ALIVE"
-    } else {
-        "UNKNOWN"
+    let running = r.get("status").and_then(Value::as_str) == Some("RUNNING");
+    // The enums differ: Kafka `Host.Health` has UNKNOWN, PostgreSQL's HEALTH_UNKNOWN.
+    let healthy = match (running, rec.kind == "mdb.kafka.cluster") {
+        (true, _) => "ALIVE",
+        (false, true) => "UNKNOWN",
+        (false, false) => "HEALTH_UNKNOWN",
     };
     let mut out = Vec::new();
     if rec.kind == "mdb.kafka.cluster" {
@@ -143,16 +195,10 @@ pub fn hosts(rec: &Record) -> Vec<Value> {
             }
         }
     } else {
-        let specs = rec
-            .extra
-            .get(HOST_SPECS)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for (i, h) in specs.iter().enumerate() {
+        for (i, h) in host_specs(rec).iter().enumerate() {
             let zone = json::str_at(h, "zoneId").unwrap_or(DEFAULT_ZONE);
             out.push(json!({
-                "name": fqdn(&rec.key, zone, i as u64),
+                "name": host_name(&rec.key, h, i),
                 "clusterId": rec.key,
                 "zoneId": zone,
                 "subnetId": h.get("subnetId"),
@@ -225,7 +271,19 @@ mod tests {
         assert_eq!(build_postgresql(&body, &mut rec, 0).unwrap().len(), 2);
         let body = json!({"databaseSpecs": [{"name": "d", "owner": "nobody"}]});
         assert!(build_postgresql(&body, &mut rec, 0).is_err());
-        assert_eq!(build_postgresql(&json!({}), &mut rec, 0).unwrap().len(), 0);
-        assert_eq!(hosts(&rec)[0]["role"], "MASTER");
+        let body = json!({"hostSpecs": [{"zoneId": "ru-central1-a"}, {"zoneId": "ru-central1-a"}]});
+        assert_eq!(build_postgresql(&body, &mut rec, 0).unwrap().len(), 0);
+        let h = hosts(&rec);
+        assert_eq!(
+            (h[0]["role"].as_str(), h[1]["role"].as_str()),
+            (Some("MASTER"), Some("REPLICA"))
+        );
+        assert_ne!(h[0]["name"], h[1]["name"]);
+        assert_eq!(h[0]["health"], "HEALTH_UNKNOWN");
+        // A host added after the first is gone gets a name no other host has.
+        let mut specs = host_specs(&rec);
+        specs.remove(0);
+        let new = name_host(&rec.key, &json!({"zoneId": "ru-central1-a"}), &specs);
+        assert_ne!(new["name"], h[1]["name"]);
     }
 }

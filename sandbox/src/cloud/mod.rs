@@ -7,9 +7,14 @@
 //! `updateMask`, error bodies and codes follow the reference
 //! (/work/shared/reference/yandex_api.md); everything persists under the data directory.
 //!
-//! Simplifications, on purpose: one cloud and any folder id; custom methods (`:start`,
-//! `:move`, `:grantPermission`, …) answer NOT_IMPLEMENTED; operations never fail
-//! asynchronously; nothing runs (a Kafka "broker" is a host name).
+//! Only the methods the published API has are served (tests hold the traffic to the
+//! `yandexcloud` descriptors, see [`crate::conformance`]), each on its service's host when
+//! the request names one (`hosts.rs`).
+//!
+//! Simplifications, on purpose: one cloud and any folder id; the real custom methods
+//! (`:start`, `:move`, `:grantPermission`, …) answer NOT_IMPLEMENTED, except PostgreSQL's
+//! `hosts:batchCreate`/`:batchDelete`; operations never fail asynchronously nor can be
+//! cancelled; nothing runs (a Kafka "broker" is a host name).
 
 mod access;
 mod api;
@@ -21,6 +26,7 @@ mod crud;
 mod disk;
 mod errors;
 mod hooks;
+mod hosts;
 mod ids;
 mod json;
 mod jwt;
@@ -29,6 +35,8 @@ mod list;
 mod mdb;
 mod mk8s;
 mod operations;
+mod pg_config;
+mod pg_hosts;
 mod router;
 mod server;
 mod state;

@@ -16,6 +16,8 @@ pub enum Effect {
     Delete,
     /// Nothing more happens; the response is fixed.
     Respond { response: Value },
+    /// The target leaves its updating status; the response is fixed (host changes: Empty).
+    Settle { response: Value },
 }
 
 /// The resource an operation acts on.

@@ -10,8 +10,10 @@ pub enum Route {
     Tokens,
     /// `/sandbox/v1/status`
     Status,
-    /// `/operations/{id}` (and `:cancel`)
+    /// `/operations/{id}`
     Operation(String),
+    /// `/operations/{id}:cancel` (a GET on the real API)
+    CancelOperation(String),
     /// `/resource-manager/v1/folders/{id}`
     Folder(String),
     /// `/resource-manager/v1/folders/{id}:<verb>`
@@ -47,6 +49,12 @@ pub enum Route {
         spec: &'static TypeSpec,
         key: String,
     },
+    /// `…/clusters/{id}/hosts:<verb>` of a PostgreSQL cluster (`batchCreate`, `batchDelete`).
+    HostsVerb {
+        spec: &'static TypeSpec,
+        key: String,
+        verb: String,
+    },
     /// `…/{id}/operations`
     History {
         spec: &'static TypeSpec,
@@ -69,7 +77,13 @@ pub fn route(path: &str) -> Route {
         ["iam", "v1", "tokens"] => return Route::Tokens,
         ["sandbox", "v1", "status"] => return Route::Status,
         ["managed-kubernetes", "v1", "versions"] => return Route::Versions,
-        ["operations", id] => return Route::Operation(split_verb(id).0),
+        ["operations", id] => {
+            return match split_verb(id) {
+                (id, None) => Route::Operation(id),
+                (id, Some(v)) if v == "cancel" => Route::CancelOperation(id),
+                _ => Route::NotFound,
+            }
+        }
         ["resource-manager", "v1", "folders", f] => {
             return match split_verb(f) {
                 (folder, Some(verb)) => Route::FolderBindings { folder, verb },
@@ -122,13 +136,27 @@ fn nested(parent: &TypeSpec, segment: &str) -> Option<&'static TypeSpec> {
     })
 }
 
+/// The top-level types the real API also lists under their parent
+/// (`NetworkService.ListSubnets`, `ClusterService.ListNodeGroups`; keys are listed only by
+/// `GET /iam/v1/keys?serviceAccountId=`).
+const LISTED_UNDER_PARENT: &[&str] = &["vpc.subnet", "k8s.nodeGroup"];
+
 fn sub_route(spec: &'static TypeSpec, key: &str, sub: &str) -> Route {
     let key = key.to_string();
-    if sub == "operations" {
+    if sub == "operations" && spec.history {
         return Route::History { spec, key };
     }
     if sub == "hosts" && spec.kind.starts_with("mdb.") {
         return Route::Hosts { spec, key };
+    }
+    if let Some(verb) = sub.strip_prefix("hosts:") {
+        if spec.kind == "mdb.postgresql.cluster" {
+            return Route::HostsVerb {
+                spec,
+                key,
+                verb: verb.to_string(),
+            };
+        }
     }
     if let Some(child) = nested(spec, sub) {
         return Route::Collection {
@@ -140,6 +168,7 @@ fn sub_route(spec: &'static TypeSpec, key: &str, sub: &str) -> Route {
         t.parent
             .is_some_and(|p| p.kind == spec.kind && p.nested.is_none())
             && t.plural == sub
+            && LISTED_UNDER_PARENT.contains(&t.kind)
     }) {
         Some(child) => Route::SubList {
             spec: child,
@@ -222,5 +251,25 @@ mod tests {
             }
         );
         assert_eq!(route("/nope"), Route::NotFound);
+        assert_eq!(
+            route("/operations/op1:cancel"),
+            Route::CancelOperation("op1".into())
+        );
+        assert_eq!(route("/operations/op1:retry"), Route::NotFound);
+        // Routes the real API does not have.
+        assert_eq!(route("/iam/v1/serviceAccounts/aje1/keys"), Route::NotFound);
+        assert_eq!(route("/storage/v1/buckets/b/operations"), Route::NotFound);
+        assert_eq!(
+            route("/managed-postgresql/v1/clusters/c1/hosts:batchCreate"),
+            Route::HostsVerb {
+                spec: &PG_CLUSTER,
+                key: "c1".into(),
+                verb: "batchCreate".into()
+            }
+        );
+        assert_eq!(
+            route("/managed-kafka/v1/clusters/c1/hosts:batchCreate"),
+            Route::NotFound
+        );
     }
 }

@@ -10,6 +10,7 @@ use super::config::CloudConfig;
 use super::crud::object;
 use super::disk::Disk;
 use super::errors::{code_of_http, CloudError};
+use super::hosts;
 use super::jwt;
 use super::keys;
 use super::mk8s::{self, KUBE_TOKEN};
@@ -19,6 +20,7 @@ use super::state::{Ctx, State};
 use super::status::{status, CloudStatus};
 use super::types::{K8S_CLUSTER, KEY};
 use crate::config::{Fault, Faults};
+use crate::conformance::Exchange;
 use crate::server::{accept_loop, constant_time_eq, parse_query, respond, Dropped, StartError};
 use crate::stats::Counters;
 use bytes::Bytes;
@@ -71,6 +73,8 @@ struct Shared {
     counters: Counters,
     also_report: BTreeMap<String, Counters>,
     stopped: watch::Receiver<bool>,
+    /// What [`CloudHandle::record`] keeps: `None` until recording starts.
+    exchanges: Mutex<Option<Vec<Exchange>>>,
 }
 
 impl Shared {
@@ -158,6 +162,7 @@ impl Cloud {
             counters: Counters::default(),
             also_report: config.also_report.clone(),
             stopped: stopped.clone(),
+            exchanges: Mutex::new(None),
         });
         resume(&shared).await;
         let handler = {
@@ -200,6 +205,25 @@ impl CloudHandle {
         if let Ok(mut f) = self.shared.faults.lock() {
             *f = faults;
         }
+    }
+
+    /// Starts keeping every answered request (method, path, query, JSON bodies, status) in
+    /// memory, for tests that hold the traffic against the published API
+    /// ([`crate::conformance`]).
+    pub fn record(&self) {
+        if let Ok(mut x) = self.shared.exchanges.lock() {
+            x.get_or_insert_with(Vec::new);
+        }
+    }
+
+    /// The requests answered since [`CloudHandle::record`] (empty when not recording).
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.shared
+            .exchanges
+            .lock()
+            .ok()
+            .and_then(|x| x.clone())
+            .unwrap_or_default()
     }
 
     /// Changes how long operations started from now on run.
@@ -346,7 +370,8 @@ async fn serve(
     shared: Arc<Shared>,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
-    let route = route(req.uri().path());
+    let path = req.uri().path().to_string();
+    let route = route(&path);
     let query = parse_query(req.uri().query().unwrap_or(""));
     let method = req.method().as_str().to_string();
     let header = |name: &str| {
@@ -359,11 +384,17 @@ async fn serve(
     let bearer = header("authorization")
         .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()));
     let idempotency_key = header("idempotency-key");
+    let host = header("host");
     // The sandbox's own status page is not part of the emulated API: neither counted nor
     // delayed nor faulted.
     if route != Route::Status {
         shared.counters.request();
         shared.counters.delay(shared.latency).await;
+    }
+    if let Err(h) = hosts::check(host.as_deref(), &path) {
+        return Ok(answer(Err(CloudError::not_found(format!(
+            "{path} is not served by {h}"
+        )))));
     }
     let now = now_ms();
     let subject = match (&route, &bearer) {
@@ -412,6 +443,25 @@ async fn serve(
     };
     let result = dispatch(&shared, &route, &request, &ctx).await;
     drain_schedule(&shared, false).await;
+    if let Ok(mut x) = shared.exchanges.lock() {
+        if let Some(log) = x.as_mut().filter(|_| route != Route::Status) {
+            log.push(Exchange {
+                host,
+                method: request.method.clone(),
+                path,
+                query: request.query.clone(),
+                request: serde_json::from_slice(&request.body).ok(),
+                status: match &result {
+                    Ok(_) => 200,
+                    Err(e) => e.http(),
+                },
+                response: match &result {
+                    Ok(v) => v.clone(),
+                    Err(e) => e.body(),
+                },
+            });
+        }
+    }
     Ok(answer(result))
 }
 

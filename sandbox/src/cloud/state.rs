@@ -211,6 +211,9 @@ impl State {
             }
             (Effect::Create, Some(t)) => self.settle(&t, true),
             (Effect::Update, Some(t)) => self.settle(&t, false),
+            (Effect::Settle { response }, Some(t)) => {
+                self.settle(&t, false).map(|_| response.clone())
+            }
             (_, None) => Ok(empty()),
         };
         match result {

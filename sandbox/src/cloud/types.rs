@@ -105,6 +105,11 @@ pub struct TypeSpec {
     pub exclusive: bool,
     /// Update without `updateMask` is refused (Storage: `*` means all).
     pub mask_required: bool,
+    /// The custom methods the real API has on one resource (`"POST move"`): answered
+    /// NOT_IMPLEMENTED; any other `:verb` is not found, as on the real API.
+    pub verbs: &'static [&'static str],
+    /// Whether `…/{id}/operations` lists the resource's operations (not for buckets).
+    pub history: bool,
 }
 
 const BASE: TypeSpec = TypeSpec {
@@ -134,6 +139,8 @@ const BASE: TypeSpec = TypeSpec {
     lifecycle: None,
     exclusive: false,
     mask_required: false,
+    verbs: &[],
+    history: true,
 };
 
 const MK8S: Lifecycle = Lifecycle {
@@ -161,6 +168,7 @@ pub const NETWORK: TypeSpec = TypeSpec {
     plural: "networks",
     meta_key: "networkId",
     id_prefix: "enp",
+    verbs: &["POST move"],
     ..BASE
 };
 
@@ -188,6 +196,12 @@ pub const SUBNET: TypeSpec = TypeSpec {
         "dhcpOptions",
         "v4CidrBlocks",
     ],
+    verbs: &[
+        "POST add-cidr-blocks",
+        "POST move",
+        "POST relocate",
+        "POST remove-cidr-blocks",
+    ],
     ..BASE
 };
 
@@ -203,6 +217,13 @@ pub const SERVICE_ACCOUNT: TypeSpec = TypeSpec {
     scope: Scope::Cloud,
     name_rule: NameRule::Lower { optional: false },
     required: &["folderId", "name"],
+    verbs: &[
+        "GET listAccessBindings",
+        "POST setAccessBindings",
+        "POST updateAccessBindings",
+        "POST reactivate",
+        "POST suspend",
+    ],
     ..BASE
 };
 
@@ -226,7 +247,7 @@ pub const KEY: TypeSpec = TypeSpec {
     name_rule: NameRule::Nameless,
     list_by: Some("serviceAccountId"),
     required: &["serviceAccountId"],
-    updatable: &["description", "labels"],
+    updatable: &["description"],
     ..BASE
 };
 
@@ -273,6 +294,14 @@ pub const K8S_CLUSTER: TypeSpec = TypeSpec {
         "ipAllocationPolicy",
     ],
     lifecycle: Some(MK8S),
+    verbs: &[
+        "POST reschedule-maintenance",
+        "POST start",
+        "POST stop",
+        "GET listAccessBindings",
+        "POST setAccessBindings",
+        "PATCH updateAccessBindings",
+    ],
     ..BASE
 };
 
@@ -351,6 +380,15 @@ pub const KAFKA_CLUSTER: TypeSpec = TypeSpec {
     ],
     lifecycle: Some(MDB),
     exclusive: true,
+    verbs: &[
+        "POST move",
+        "POST rescheduleMaintenance",
+        "POST start",
+        "POST stop",
+        "GET listAccessBindings",
+        "POST setAccessBindings",
+        "PATCH updateAccessBindings",
+    ],
     ..BASE
 };
 
@@ -409,6 +447,7 @@ pub const KAFKA_USER: TypeSpec = TypeSpec {
     required: &["name", "password"],
     dropped: &["password"],
     updatable: &["password", "permissions"],
+    verbs: &["POST grantPermission", "POST revokePermission"],
     ..MDB_CHILD
 };
 
@@ -422,7 +461,14 @@ pub const PG_CLUSTER: TypeSpec = TypeSpec {
     meta_key: "clusterId",
     id_prefix: "c9q",
     name_rule: NameRule::Mdb,
-    required: &["folderId", "name", "environment", "configSpec", "networkId"],
+    required: &[
+        "folderId",
+        "name",
+        "environment",
+        "configSpec",
+        "networkId",
+        "hostSpecs",
+    ],
     refs: &[("networkId", "vpc.network")],
     create_renames: &[("configSpec", "config")],
     update_renames: &[("configSpec", "config")],
@@ -439,6 +485,16 @@ pub const PG_CLUSTER: TypeSpec = TypeSpec {
     ],
     lifecycle: Some(MDB),
     exclusive: true,
+    verbs: &[
+        "POST move",
+        "POST rescheduleMaintenance",
+        "POST start",
+        "POST startFailover",
+        "POST stop",
+        "GET listAccessBindings",
+        "POST setAccessBindings",
+        "PATCH updateAccessBindings",
+    ],
     ..BASE
 };
 
@@ -489,6 +545,7 @@ pub const PG_USER: TypeSpec = TypeSpec {
         "grants",
         "deletionProtection",
     ],
+    verbs: &["POST grantPermission", "POST revokePermission"],
     ..MDB_CHILD
 };
 
@@ -521,6 +578,17 @@ pub const BUCKET: TypeSpec = TypeSpec {
         "objectLock",
     ],
     mask_required: true,
+    verbs: &[
+        "POST deleteHttpsConfig",
+        "GET getHttpsConfig",
+        "GET getStats",
+        "POST setHttpsConfig",
+        "GET listInventoryConfigurations",
+        "GET listAccessBindings",
+        "POST setAccessBindings",
+        "PATCH updateAccessBindings",
+    ],
+    history: false,
     ..BASE
 };
 

@@ -26,6 +26,33 @@ pub fn secret_password(j: serde_json::Value) -> Value {
     x
 }
 
+/// The published Yandex Cloud API (the fixture extracted from the `yandexcloud` wheel).
+pub fn published_api() -> mlstack_sandbox::conformance::PublishedApi {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/yandex_api/rest.json"
+    );
+    let text = std::fs::read_to_string(path).expect("the API fixture");
+    mlstack_sandbox::conformance::PublishedApi::parse(&text).expect("a valid API fixture")
+}
+
+/// A sandbox rig holds the provider's traffic against the published API when it goes: a
+/// request or answer the real API could not carry fails the test that made it.
+impl Drop for Rig {
+    fn drop(&mut self) {
+        if self.sandbox.is_none() || std::thread::panicking() {
+            return;
+        }
+        let problems = self.nonconforming();
+        assert!(
+            problems.is_empty(),
+            "{} exchange(s) the published API does not allow:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+    }
+}
+
 pub const FOLDER: &str = "b1gtestfolder0000001";
 
 pub struct Rig {
@@ -52,6 +79,7 @@ impl Rig {
 
     pub async fn with(config: CloudConfig) -> Rig {
         let cloud = Cloud::start(config).await.expect("cloud starts");
+        cloud.record();
         let p = YandexProvider::sandbox(&cloud.endpoint, &cloud.ca_pem, &cloud.oauth_token);
         // The stack's own token and endpoint are ignored in sandbox mode.
         let config = v(serde_json::json!({
@@ -76,6 +104,14 @@ impl Rig {
             config: v(serde_json::json!({"folder_id": folder_id, "zone": zone})),
             ready: Duration::from_secs(3600),
         }
+    }
+
+    /// Every request the provider sent and every answer the sandbox gave, held against the
+    /// published API (tests/fixtures/yandex_api/rest.json): a path or field the real API
+    /// lacks is a problem. Empty when all conform.
+    pub fn nonconforming(&self) -> Vec<String> {
+        let api = published_api();
+        api.check_all(&self.cloud().exchanges())
     }
 
     pub fn cloud(&self) -> &CloudHandle {
