@@ -48,6 +48,8 @@ pub struct Api {
     pub(crate) next_ip: u32,
     /// What the simulated controllers remember between ticks.
     pub(crate) ctl: crate::controllers::State,
+    /// `Warning` headers for the answer being built (unknown fields under `Warn`).
+    pub warnings: Vec<String>,
 }
 
 impl Api {
@@ -68,6 +70,7 @@ impl Api {
             pending: Vec::new(),
             next_ip: 10,
             ctl: Default::default(),
+            warnings: Vec::new(),
         }
     }
 
@@ -91,6 +94,12 @@ impl Api {
                 Ok(r) => r,
                 Err(e) => e.into(),
             },
+            Route::OpenApiV2 => ok(crate::openapi::v2(&self.catalog, &self.store)),
+            Route::OpenApiV3 => ok(crate::openapi::v3_index(&self.catalog, &self.store)),
+            Route::OpenApiV3Doc(rest) => crate::openapi::parse_gv(&rest)
+                .and_then(|(g, v)| crate::openapi::v3_doc(&self.catalog, &self.store, &g, &v))
+                .map(ok)
+                .unwrap_or_else(|| not_served().into()),
             Route::NotFound => not_served().into(),
         }
     }

@@ -40,6 +40,7 @@ mod kubeconfig;
 mod listen;
 mod managed;
 mod meta;
+mod openapi;
 mod paginate;
 mod patch;
 mod review;
