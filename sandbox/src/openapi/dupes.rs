@@ -6,6 +6,82 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::collections::BTreeSet;
 use std::fmt;
 
+/// The duplicate-field messages of a write body, in the apiserver's words: for JSON
+/// `duplicate field "spec.replicas"`, for YAML the YAML decoder's
+/// `yaml: unmarshal errors:\n  line 5: key "replicas" already set in map`.
+pub fn messages(body: &[u8]) -> Vec<String> {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+        return duplicates(body)
+            .iter()
+            .map(|p| format!("duplicate field {p:?}"))
+            .collect();
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Vec::new();
+    };
+    let lines = yaml_duplicates(text);
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    vec![format!("yaml: unmarshal errors:\n  {}", lines.join("\n  "))]
+}
+
+enum Frame {
+    Seq,
+    Map {
+        seen: BTreeSet<String>,
+        key_next: bool,
+    },
+}
+
+/// `line N: key "k" already set in map` for each repeated key of a YAML mapping.
+fn yaml_duplicates(text: &str) -> Vec<String> {
+    use saphyr_parser::{Event, Parser};
+    let mut out = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    // A value (scalar or closed container) completed inside the top frame.
+    fn done(stack: &mut [Frame]) {
+        if let Some(Frame::Map { key_next, .. }) = stack.last_mut() {
+            *key_next = !*key_next;
+        }
+    }
+    for ev in Parser::new_from_str(text) {
+        let Ok((ev, span)) = ev else {
+            return out;
+        };
+        match ev {
+            Event::Scalar(s, ..) => {
+                if let Some(Frame::Map {
+                    seen,
+                    key_next: true,
+                }) = stack.last_mut()
+                {
+                    if !seen.insert(s.to_string()) {
+                        out.push(format!(
+                            "line {}: key {:?} already set in map",
+                            span.start.line(),
+                            s.as_ref()
+                        ));
+                    }
+                }
+                done(&mut stack);
+            }
+            Event::MappingStart(..) => stack.push(Frame::Map {
+                seen: BTreeSet::new(),
+                key_next: true,
+            }),
+            Event::SequenceStart(..) => stack.push(Frame::Seq),
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                done(&mut stack);
+            }
+            Event::Alias(_) => done(&mut stack),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The paths of duplicate fields in `body` (empty when it is not JSON).
 pub fn duplicates(body: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
@@ -98,5 +174,13 @@ mod tests {
             vec!["spec.replicas".to_string(), "spec.c[0].n".to_string()]
         );
         assert!(super::duplicates(b"a: 1\na: 2\n").is_empty());
+        assert_eq!(
+            super::messages(b"a: 1\nb:\n  c: [1, 2]\n  c: 3\na: {x: 1}\n"),
+            vec!["yaml: unmarshal errors:\n  line 4: key \"c\" already set in map\n  line 5: key \"a\" already set in map".to_string()]
+        );
+        assert_eq!(
+            super::messages(br#"{"a": 1, "a": 2}"#),
+            vec!["duplicate field \"a\"".to_string()]
+        );
     }
 }

@@ -161,8 +161,8 @@ fn item_key(item: &Value, keys: &[String]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(","))
 }
 
-/// Applies the directive to the unknown (and duplicate) fields found in a write.
-/// `Ok(warnings)` to send, or the `Strict` failure.
+/// Applies the directive to the unknown fields and duplicate-field messages (see
+/// `dupes::messages`) of a write. `Ok(warnings)` to send, or the `Strict` failure.
 pub fn judge(
     rt: &ResourceType,
     directive: Directive,
@@ -170,23 +170,21 @@ pub fn judge(
     duplicates: &[String],
     apply: bool,
 ) -> Result<Vec<String>, ApiError> {
-    let msgs: Vec<String> = if apply {
-        unknown
-            .iter()
-            .map(|u| format!("{}: field not declared in schema", u.apply))
-            .chain(duplicates.iter().map(|d| format!("duplicate field {d:?}")))
-            .collect()
-    } else {
-        duplicates
-            .iter()
-            .map(|d| format!("duplicate field {d:?}"))
-            .chain(
-                unknown
-                    .iter()
-                    .map(|u| format!("unknown field {:?}", u.decoder)),
-            )
-            .collect()
-    };
+    let (yaml, json): (Vec<&String>, Vec<&String>) =
+        duplicates.iter().partition(|d| d.starts_with("yaml: "));
+    let unknown = unknown.iter().map(|u| {
+        if apply {
+            format!("{}: field not declared in schema", u.apply)
+        } else {
+            format!("unknown field {:?}", u.decoder)
+        }
+    });
+    let msgs: Vec<String> = yaml
+        .into_iter()
+        .cloned()
+        .chain(unknown)
+        .chain(json.into_iter().cloned())
+        .collect();
     match directive {
         Directive::Ignore => Ok(Vec::new()),
         Directive::Warn => Ok(msgs),
@@ -223,7 +221,7 @@ impl Api {
         let unknown = prune(&schema, obj);
         let dupes = match directive {
             Directive::Ignore => Vec::new(),
-            _ => super::dupes::duplicates(&req.body),
+            _ => super::dupes::messages(&req.body),
         };
         let warnings = judge(rt, directive, &unknown, &dupes, apply)?;
         self.warnings.extend(warnings);
@@ -287,6 +285,15 @@ mod tests {
         assert_eq!(
             judge(&rt, Directive::Warn, &u[..1], &[], false).unwrap(),
             vec!["unknown field \"metadata.bogus\"".to_string()]
+        );
+        let dup = vec!["duplicate field \"spec.replicas\"".to_string()];
+        let e = judge(&rt, Directive::Strict, &u[..1], &dup, false).unwrap_err();
+        assert!(
+            e.message.ends_with(
+                "strict decoding error: unknown field \"metadata.bogus\", duplicate field \"spec.replicas\""
+            ),
+            "{}",
+            e.message
         );
         assert!(judge(&rt, Directive::Ignore, &u, &[], true)
             .unwrap()

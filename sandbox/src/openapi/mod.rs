@@ -333,11 +333,12 @@ fn paths_for(rt: &ResourceType, fl: Flavor, out: &mut Map<String, Value>) {
 
 /// `/openapi/v3`: one entry per served group/version, with a content hash.
 pub fn v3_index(catalog: &Catalog, store: &Store) -> Value {
+    let all = schemas(catalog, store, Flavor::V3);
     let mut paths = Map::new();
     for (group, versions) in catalog.groups() {
         for v in versions {
             let rel = gv_path(&group, &v);
-            let doc = v3_doc(catalog, store, &group, &v).unwrap_or(Value::Null);
+            let doc = gv_doc(catalog, &all, &group, &v).unwrap_or(Value::Null);
             let hash: String = Sha256::digest(doc.to_string().as_bytes())
                 .iter()
                 .take(16)
@@ -372,6 +373,20 @@ pub fn parse_gv(rest: &str) -> Option<(String, String)> {
 
 /// `/openapi/v3/apis/GROUP/VERSION`: the paths and schemas of one group/version.
 pub fn v3_doc(catalog: &Catalog, store: &Store, group: &str, version: &str) -> Option<Value> {
+    gv_doc(
+        catalog,
+        &schemas(catalog, store, Flavor::V3),
+        group,
+        version,
+    )
+}
+
+fn gv_doc(
+    catalog: &Catalog,
+    all: &BTreeMap<String, Value>,
+    group: &str,
+    version: &str,
+) -> Option<Value> {
     let served: Vec<&ResourceType> = catalog
         .types()
         .iter()
@@ -380,14 +395,17 @@ pub fn v3_doc(catalog: &Catalog, store: &Store, group: &str, version: &str) -> O
     if served.is_empty() {
         return None;
     }
-    let all = schemas(catalog, store, Flavor::V3);
     let mut paths = Map::new();
     for rt in &served {
         paths_for(rt, Flavor::V3, &mut paths);
     }
     let roots: Vec<String> = served.iter().map(|t| kind_name(t)).collect();
-    let keep = closure(&all, &roots, Flavor::V3);
-    let comps: Map<String, Value> = all.into_iter().filter(|(k, _)| keep.contains(k)).collect();
+    let keep = closure(all, &roots, Flavor::V3);
+    let comps: Map<String, Value> = all
+        .iter()
+        .filter(|(k, _)| keep.contains(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     Some(json!({
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.32.0-mlstack-sandbox"},
