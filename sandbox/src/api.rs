@@ -55,6 +55,8 @@ pub struct Api {
 impl Api {
     /// Wraps a store, registering the CRDs it holds.
     pub fn new(store: Store) -> Api {
+        // Built once per process, here rather than in the first write's request.
+        crate::openapi::fields::builtin();
         let mut catalog = Catalog::default();
         let crds: Vec<Value> = store
             .list("apiextensions.k8s.io", "customresourcedefinitions", None)
