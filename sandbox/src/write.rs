@@ -293,7 +293,9 @@ impl Api {
             );
             md.insert("generation".into(), keep("generation").unwrap_or(json!(1)));
         }
-        if !rt.custom {
+        if rt.custom {
+            crate::openapi::crd::apply_defaults(&self.store, rt, &mut new);
+        } else {
             let old_ip = old
                 .and_then(|o| o.pointer("/spec/clusterIP"))
                 .and_then(Value::as_str)

@@ -1,7 +1,7 @@
 //! The real kubectl with validation on (no `--validate=false`): it downloads `/openapi/v3`,
 //! finds `fieldValidation` on the kind's PATCH operation and leaves unknown fields to the
 //! server; `kubectl explain` reads the same documents; CRDs get their schema served,
-//! enforced and pruned; `create -f`, client-side `apply` and `delete --wait` work.
+//! enforced, defaulted and pruned; `create -f`, client-side `apply` and `delete --wait` work.
 
 mod common;
 
@@ -170,7 +170,7 @@ spec:
             properties:
               image: {type: string, description: "Image the model server runs."}
               replicas: {type: integer, minimum: 1, maximum: 10}
-              stage: {type: string, enum: [Staging, Production]}
+              stage: {type: string, enum: [Staging, Production], default: Staging}
               extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
 "#;
 
@@ -217,6 +217,10 @@ async fn custom_resources_follow_their_schema() {
     assert!(m["spec"].get("colour").is_none(), "not pruned: {m}");
     assert_eq!(m["spec"]["extra"]["any"]["deep"], 1);
     assert_eq!(m["spec"]["replicas"], 2);
+    assert_eq!(
+        m["spec"]["stage"], "Staging",
+        "schema default not applied: {m}"
+    );
     // explain reads the CRD's schema.
     let out = k.ok(&["explain", "model.spec"], None).await;
     assert!(out.contains("image\t<string> -required-"), "{out}");

@@ -76,6 +76,46 @@ pub fn check(
     }
 }
 
+/// Fills absent fields that declare a `default` (structural defaulting, at every level
+/// whose parent object is present), before validation as in the apiserver.
+pub fn apply_defaults(store: &Store, rt: &ResourceType, obj: &mut Value) {
+    if let Some(schema) = raw_schema(store, rt) {
+        default_walk(&schema, obj);
+    }
+}
+
+fn default_walk(s: &Value, v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(props) = s.get("properties").and_then(Value::as_object) {
+                for (k, ps) in props {
+                    if k == "metadata" {
+                        continue;
+                    }
+                    if let (false, Some(d)) = (m.contains_key(k), ps.get("default")) {
+                        m.insert(k.clone(), d.clone());
+                    }
+                    if let Some(child) = m.get_mut(k) {
+                        default_walk(ps, child);
+                    }
+                }
+            } else if let Some(extra) = s.get("additionalProperties").filter(|a| a.is_object()) {
+                for child in m.values_mut() {
+                    default_walk(extra, child);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(is) = s.get("items") {
+                for item in items {
+                    default_walk(is, item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A value the way the apiserver prints it in a cause.
 fn shown(v: &Value) -> String {
     match v {
@@ -340,5 +380,15 @@ mod tests {
             "Invalid value: \"string\": spec.replicas in body must be of type integer: \"string\""
         );
         assert!(validate(&s, &json!({"spec": {"replicas": 5, "size": 1}})).is_empty());
+        let d = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "mode": {"type": "string", "default": "a"},
+            "ports": {"type": "array", "items": {"type": "object", "properties": {
+                "protocol": {"type": "string", "default": "TCP"}}}}}}}});
+        let mut o = json!({"spec": {"ports": [{}, {"protocol": "UDP"}]}});
+        default_walk(&d, &mut o);
+        assert_eq!(
+            o,
+            json!({"spec": {"mode": "a", "ports": [{"protocol": "TCP"}, {"protocol": "UDP"}]}})
+        );
     }
 }
