@@ -1,7 +1,7 @@
 //! Custom resources against their CRD's `openAPIV3Schema`: the served schema (metadata as
 //! `ObjectMeta`, the group/version/kind extension) and the apiserver's value validation
 //! (`type`, `enum`, `minimum`/`maximum`, lengths, item counts, `pattern`, `required`,
-//! `nullable`) with its 422 causes.
+//! `nullable`) with its 422 causes, and schema defaults.
 
 use super::{types, Flavor};
 use crate::catalog::ResourceType;
@@ -281,6 +281,22 @@ fn walk(s: &Value, v: &Value, path: &str, out: &mut Vec<Cause>) {
                 ));
             }
         }
+        if let Some(pat) = s.get("pattern").and_then(Value::as_str) {
+            // RE2 and Rust's regex share the syntax CRD patterns use; a pattern neither
+            // compiles is not enforced (the apiserver refuses such a CRD up front).
+            if let Ok(re) = regex::Regex::new(pat) {
+                if !re.is_match(text) {
+                    out.push(cause(
+                        "FieldValueInvalid",
+                        path,
+                        format!(
+                            "Invalid value: {}: {path} in body should match '{pat}'",
+                            shown(v)
+                        ),
+                    ));
+                }
+            }
+        }
         if let Some(min) = s.get("minLength").and_then(Value::as_u64) {
             if len < min {
                 out.push(cause(
@@ -344,7 +360,8 @@ mod tests {
             "replicas": {"type": "integer", "minimum": 1, "maximum": 5},
             "mode": {"type": "string", "enum": ["a", "b"]},
             "name": {"type": "string", "maxLength": 3},
-            "size": {"type": "integer"}}}}});
+            "size": {"type": "integer"},
+            "tag": {"type": "string", "pattern": "^v[0-9]+$"}}}}});
         let causes = validate(
             &s,
             &json!({"spec": {"replicas": 0, "mode": "c", "name": "long"}}),
@@ -374,6 +391,12 @@ mod tests {
                 ("FieldValueRequired", "spec.size", "Required value"),
             ]
         );
+        let causes = validate(&s, &json!({"spec": {"size": 1, "tag": "latest"}}));
+        assert_eq!(
+            causes[0].message,
+            "Invalid value: \"latest\": spec.tag in body should match '^v[0-9]+$'"
+        );
+        assert!(validate(&s, &json!({"spec": {"size": 1, "tag": "v2"}})).is_empty());
         let causes = validate(&s, &json!({"spec": {"replicas": "2", "size": 1}}));
         assert_eq!(
             causes[0].message,
