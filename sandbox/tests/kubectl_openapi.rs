@@ -47,6 +47,11 @@ async fn explain_reads_the_served_schemas() {
     assert!(out.contains("FIELD: containers <[]Container>"), "{out}");
     assert!(out.contains("imagePullPolicy\t<string>"), "{out}");
     assert!(out.contains("name\t<string> -required-"), "{out}");
+    let out = k
+        .ok(&["explain", "pod.spec.containers", "--recursive"], None)
+        .await;
+    assert!(out.contains("readinessProbe\t<Probe>"), "{out}");
+    assert!(out.contains("httpGet\t<HTTPGetAction>"), "{out}");
     let out = k.ok(&["explain", "configmap"], None).await;
     assert!(out.contains("VERSION:    v1"), "{out}");
     assert!(out.contains("data\t<map[string]string>"), "{out}");

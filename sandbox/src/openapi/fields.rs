@@ -59,7 +59,7 @@ pub struct Unknown {
     pub apply: String,
 }
 
-fn resolve<'a>(s: &'a Value) -> &'a Value {
+fn resolve(s: &Value) -> &Value {
     let mut cur = s;
     for _ in 0..8 {
         let target = cur

@@ -127,6 +127,25 @@ pub fn schemas(catalog: &Catalog, store: &Store, fl: Flavor) -> BTreeMap<String,
             def_schema(&types::kind_def("", &rt.kind), fl)
         };
         s["x-kubernetes-group-version-kind"] = gvk(rt);
+        let r = |n: &str| match fl {
+            Flavor::V2 => json!({"$ref": format!("{}{n}", fl.prefix())}),
+            Flavor::V3 => {
+                json!({"allOf": [{"$ref": format!("{}{n}", fl.prefix())}], "default": {}})
+            }
+        };
+        let list = json!({
+            "description": format!("{}List is a list of {}.", rt.kind, rt.kind),
+            "type": "object",
+            "required": ["items"],
+            "properties": {
+                "apiVersion": {"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object."},
+                "kind": {"type": "string", "description": "Kind is a string value representing the REST resource this object represents."},
+                "metadata": r(types::LIST_META),
+                "items": {"type": "array", "items": r(&name), "description": format!("List of {}.", rt.resource)},
+            },
+            "x-kubernetes-group-version-kind": [{"group": rt.group, "version": rt.version, "kind": format!("{}List", rt.kind)}],
+        });
+        out.insert(format!("{name}List"), list);
         out.insert(name, s);
     }
     out
@@ -280,14 +299,17 @@ fn paths_for(rt: &ResourceType, fl: Flavor, out: &mut Map<String, Value>) {
     if rt.namespaced {
         common.push(path_param("namespace", fl));
     }
+    let list_ref = format!("{kind_ref}List");
+    let list_gvk =
+        json!({"group": rt.group, "version": rt.version, "kind": format!("{}List", rt.kind)});
     let mut coll = json!({
-        "get": op("list", "list", "", vec![
+        "get": retarget(op("list", "list", "", vec![
             query_param("labelSelector", "A selector to restrict the list of returned objects by their labels.", fl),
             query_param("fieldSelector", "A selector to restrict the list of returned objects by their fields.", fl),
             query_param("limit", "limit is a maximum number of responses to return for a list call.", fl),
             query_param("continue", "The continue option should be set when retrieving more results from the server.", fl),
             query_param("watch", "Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.", fl),
-        ], None),
+        ], None), &kind_ref, &list_ref, &list_gvk),
         "parameters": common.clone(),
     });
     if !crate::review::is_review(rt) {
@@ -325,10 +347,49 @@ fn paths_for(rt: &ResourceType, fl: Flavor, out: &mut Map<String, Value>) {
                 "get": op("read", "get", "Status", vec![], None),
                 "put": op("replace", "put", "Status", write_params(fl), Some(json_types)),
                 "patch": op("patch", "patch", "Status", patch_params, Some(patch_types)),
-                "parameters": obj_common,
+                "parameters": obj_common.clone(),
             }),
         );
     }
+    if crate::api::has_scale(rt) {
+        let scale_ref = format!("{}{}", fl.prefix(), types::SCALE);
+        let gvk = json!({"group": "autoscaling", "version": "v1", "kind": "Scale"});
+        let mut patch_params = write_params(fl);
+        patch_params.push(query_param(
+            "force",
+            "Force is going to \"force\" Apply requests.",
+            fl,
+        ));
+        let mut p = json!({"parameters": obj_common});
+        for (method, verb, action, params, body) in [
+            ("get", "read", "get", vec![], None),
+            ("put", "replace", "put", write_params(fl), Some(json_types)),
+            ("patch", "patch", "patch", patch_params, Some(patch_types)),
+        ] {
+            p[method] = retarget(
+                op(verb, action, "Scale", params, body),
+                &kind_ref,
+                &scale_ref,
+                &gvk,
+            );
+        }
+        out.insert(format!("{object}/scale"), p);
+    }
+}
+
+/// An operation of another type than the kind's (its List, its Scale): refs and GVK moved.
+fn retarget(mut op: Value, from: &str, to: &str, gvk: &Value) -> Value {
+    fn walk(v: &mut Value, from: &str, to: &str) {
+        match v {
+            Value::String(s) if s == from => *s = to.to_string(),
+            Value::Object(m) => m.values_mut().for_each(|c| walk(c, from, to)),
+            Value::Array(a) => a.iter_mut().for_each(|c| walk(c, from, to)),
+            _ => {}
+        }
+    }
+    walk(&mut op, from, to);
+    op["x-kubernetes-group-version-kind"] = gvk.clone();
+    op
 }
 
 /// `/openapi/v3`: one entry per served group/version, with a content hash.
@@ -399,7 +460,8 @@ fn gv_doc(
     for rt in &served {
         paths_for(rt, Flavor::V3, &mut paths);
     }
-    let roots: Vec<String> = served.iter().map(|t| kind_name(t)).collect();
+    let mut roots: Vec<String> = served.iter().map(|t| kind_name(t)).collect();
+    collect_refs(&Value::Object(paths.clone()), Flavor::V3, &mut roots);
     let keep = closure(all, &roots, Flavor::V3);
     let comps: Map<String, Value> = all
         .iter()

@@ -131,7 +131,17 @@ fn v3_documents_carry_patch_operations_with_field_validation() {
         .unwrap()
         .iter()
         .any(|p| p["name"] == "fieldValidation" && p["in"] == "query"));
+    let scale =
+        &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"]["patch"];
+    assert_eq!(scale["x-kubernetes-group-version-kind"]["kind"], "Scale");
+    let list = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments"]["get"];
+    assert_eq!(
+        list["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/io.k8s.api.apps.v1.DeploymentList"
+    );
     let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert!(schemas.contains_key("io.k8s.api.autoscaling.v1.Scale"));
+    assert!(schemas.contains_key("io.k8s.api.apps.v1.DeploymentList"));
     assert!(schemas.contains_key("io.k8s.api.core.v1.Container"));
     assert!(!schemas.contains_key("io.k8s.api.rbac.v1.PolicyRule"));
     let v2 = v2(&c, &store);

@@ -107,6 +107,7 @@ macro_rules! meta {
 
 pub const OBJECT_META: &str = meta!("ObjectMeta");
 pub const LIST_META: &str = meta!("ListMeta");
+pub const SCALE: &str = "io.k8s.api.autoscaling.v1.Scale";
 
 /// The OpenAPI package of a built-in group/version (`io.k8s.api.apps.v1`).
 pub fn package(group: &str, version: &str) -> String {
@@ -251,18 +252,16 @@ pub fn kind_def(name: &'static str, kind: &str) -> Def {
 
 /// Every named definition below the kinds, in one table.
 pub fn definitions() -> Vec<Def> {
-    let mut v = vec![
+    [
         meta_defs(),
         workload_defs(),
         pod_defs(),
         container_defs(),
         misc_defs(),
-    ];
-    let mut out = Vec::new();
-    for d in v.iter_mut() {
-        out.append(d);
-    }
-    out
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn meta_defs() -> Vec<Def> {
@@ -675,6 +674,16 @@ fn container_defs() -> Vec<Def> {
 
 fn misc_defs() -> Vec<Def> {
     vec![
+        def(SCALE, "Scale represents a scaling request for a resource.", &[], vec![
+            f("apiVersion", Ty::Str, API_VERSION_DOC),
+            f("kind", Ty::Str, KIND_DOC),
+            f("metadata", r(OBJECT_META), META_DOC),
+            f("spec", r("io.k8s.api.autoscaling.v1.ScaleSpec"), "spec defines the behavior of the scale."),
+            f("status", Ty::Open, "status is the current status of the scale."),
+        ]),
+        def("io.k8s.api.autoscaling.v1.ScaleSpec", "ScaleSpec describes the attributes of a scale subresource.", &[], vec![
+            f("replicas", Ty::Int32, "replicas is the desired number of instances for the scaled object."),
+        ]),
         def("io.k8s.api.rbac.v1.PolicyRule", "PolicyRule holds information that describes a policy rule, but does not contain information about who the rule applies to or which namespace the rule applies to.", &["verbs"], vec![
             f("verbs", list(Ty::Str), "Verbs is a list of Verbs that apply to ALL the ResourceKinds contained in this rule."),
             f("apiGroups", list(Ty::Str), "APIGroups is the name of the APIGroup that contains the resources."),
