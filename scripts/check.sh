@@ -67,6 +67,19 @@ if ! yandexcloud_ok; then
   yandexcloud_ok || { echo "yandexcloud 0.413.0 is missing after installation"; exit 1; }
 fi
 
+# The sandbox's second real client is the official Python client (PyPI kubernetes >= 30).
+kube_py_ok() {
+  python3 -c 'import kubernetes, sys
+sys.exit(0 if int(kubernetes.__version__.split(".")[0]) >= 30 else 1)' 2>/dev/null
+}
+if ! kube_py_ok; then
+  echo "== installing the Python kubernetes client"
+  KUBE_PY='kubernetes>=30'
+  python3 -m pip install --quiet "$KUBE_PY" \
+    || python3 -m pip install --quiet --break-system-packages "$KUBE_PY"
+fi
+kube_py_ok || { echo "the Python kubernetes client is missing after installation"; exit 1; }
+
 # kubectl comes with the machine (no registry here ships it); the tests drive it for real.
 command -v kubectl >/dev/null || { echo "kubectl is required on PATH (the tests drive the real kubectl)"; exit 1; }
 

@@ -48,11 +48,15 @@ pub struct Api {
     pub(crate) next_ip: u32,
     /// What the simulated controllers remember between ticks.
     pub(crate) ctl: crate::controllers::State,
+    /// `Warning` headers for the answer being built (unknown fields under `Warn`).
+    pub warnings: Vec<String>,
 }
 
 impl Api {
     /// Wraps a store, registering the CRDs it holds.
     pub fn new(store: Store) -> Api {
+        // Built once per process, here rather than in the first write's request.
+        crate::openapi::fields::builtin();
         let mut catalog = Catalog::default();
         let crds: Vec<Value> = store
             .list("apiextensions.k8s.io", "customresourcedefinitions", None)
@@ -68,6 +72,7 @@ impl Api {
             pending: Vec::new(),
             next_ip: 10,
             ctl: Default::default(),
+            warnings: Vec::new(),
         }
     }
 
@@ -91,6 +96,12 @@ impl Api {
                 Ok(r) => r,
                 Err(e) => e.into(),
             },
+            Route::OpenApiV2 => ok(crate::openapi::v2(&self.catalog, &self.store)),
+            Route::OpenApiV3 => ok(crate::openapi::v3_index(&self.catalog, &self.store)),
+            Route::OpenApiV3Doc(rest) => crate::openapi::parse_gv(&rest)
+                .and_then(|(g, v)| crate::openapi::v3_doc(&self.catalog, &self.store, &g, &v))
+                .map(ok)
+                .unwrap_or_else(|| not_served().into()),
             Route::NotFound => not_served().into(),
         }
     }

@@ -30,6 +30,8 @@ impl Schema<'_> {
             return None;
         }
         match field {
+            // ServiceAccount.imagePullSecrets is atomic upstream; the PodSpec one is keyed.
+            "imagePullSecrets" if self.kind == "ServiceAccount" && parent.is_empty() => None,
             "containers"
             | "initContainers"
             | "ephemeralContainers"

@@ -7,18 +7,23 @@
 //! ownership, `dryRun=All`, the status subresource, defaulting, persistence, simulated
 //! controllers and fault injection (latency, error answers, dropped connections) into every
 //! API, the clusters' included, counted per API ([`ApiStats`], on the cloud's status page).
-//! Nothing runs in it. The real `kubectl` works against it
-//! (`get`, `apply` client- and server-side with `--validate=false`, `diff --server-side`,
-//! `patch`, `label`, `delete`, `auth can-i`). Strategic merge patch honours its directives;
+//! Nothing runs in it. The real `kubectl` works against it with validation on
+//! (`get`, `apply` client- and server-side, `create -f`, `explain`, `diff --server-side`,
+//! `patch`, `label`, `delete --wait`, `auth can-i`), and so does the official Python client.
+//! `/openapi/v2` (JSON) and `/openapi/v3` are generated from one typed description of the
+//! built-in kinds and from CRDs' `openAPIV3Schema` (`openapi/`); the same schemas drive
+//! `fieldValidation` (Strict/Warn/Ignore for unknown and duplicate fields) and the
+//! defaulting, validation and pruning of custom resources. Strategic merge patch honours its directives;
 //! writes are validated where the apiserver validates (`validate/`: decode 400s, 422 causes),
 //! DELETE preconditions are checked, and `SelfSubjectAccessReview`s are always allowed.
 //!
 //! List and watch follow the apiserver (resourceVersion window, bookmarks, 410 Expired,
 //! `limit`/`continue`).
 //!
-//! Simplifications, on purpose: no OpenAPI (hence `--validate=false`), no protobuf
-//! bodies except the self reviews, only part of apiserver validation, and a CRD is
-//! Established at once. Deletion follows the real registry (finalizers, graceful Pods,
+//! Simplifications, on purpose: no protobuf (bodies except the self reviews, nor
+//! `/openapi/v2`), built-in structs the description leaves open keep unknown fields, no
+//! CEL rules in CRD schemas, only part of apiserver validation, and a CRD is Established
+//! at once. Deletion follows the real registry (finalizers, graceful Pods,
 //! Terminating namespaces, garbage collection of ownerReferences); the controllers create
 //! ReplicaSets and Pods as records on one simulated node.
 
@@ -41,6 +46,7 @@ mod kubeconfig;
 mod listen;
 mod managed;
 mod meta;
+mod openapi;
 mod paginate;
 mod patch;
 mod review;

@@ -8,8 +8,17 @@ pub enum Route {
     CoreVersions,
     GroupList,
     Group(String),
-    ResourceList { group: String, version: String },
+    ResourceList {
+        group: String,
+        version: String,
+    },
     Resource(Target),
+    /// `/openapi/v2` (one Swagger document).
+    OpenApiV2,
+    /// `/openapi/v3` (the index).
+    OpenApiV3,
+    /// `/openapi/v3/apis/GROUP/VERSION` or `/openapi/v3/api/v1`.
+    OpenApiV3Doc(String),
     NotFound,
 }
 
@@ -36,6 +45,9 @@ pub fn route(path: &str) -> Route {
             version: "v1".into(),
         },
         ["apis"] => Route::GroupList,
+        ["openapi", "v2"] => Route::OpenApiV2,
+        ["openapi", "v3"] => Route::OpenApiV3,
+        ["openapi", "v3", rest @ ..] => Route::OpenApiV3Doc(rest.join("/")),
         ["apis", g] => Route::Group(g.to_string()),
         ["apis", g, v] => Route::ResourceList {
             group: g.to_string(),

@@ -297,6 +297,16 @@ async fn serve(
             }
         }
     }
+    if routed == Route::OpenApiV2 {
+        if let Some(e) = crate::openapi::refuse_accept(
+            req.headers()
+                .get(hyper::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        ) {
+            return Ok(respond(e.code, &e.to_status(), None).map(Body::from));
+        }
+    }
     let query = parse_query(req.uri().query().unwrap_or(""));
     let header = |name: hyper::header::HeaderName| {
         req.headers()
@@ -338,10 +348,12 @@ async fn serve(
             Err(e) => respond(e.code, &e.to_status(), None).map(Body::from),
         });
     }
-    let (resp, pending) = match shared.api.lock() {
+    let (resp, pending, warnings) = match shared.api.lock() {
         Ok(mut api) => {
+            api.warnings.clear();
             let r = api.handle(&api_req);
-            (r, std::mem::take(&mut api.pending))
+            let w = std::mem::take(&mut api.warnings);
+            (r, std::mem::take(&mut api.pending), w)
         }
         Err(_) => {
             let e = ApiError::new(500, "InternalError", "the sandbox state is poisoned");
@@ -349,7 +361,13 @@ async fn serve(
         }
     };
     spawn_reconciles(&shared, pending);
-    Ok(respond(resp.code, &resp.body, None).map(Body::from))
+    let mut out = respond(resp.code, &resp.body, None);
+    for w in warnings {
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&crate::openapi::warning_header(&w)) {
+            out.headers_mut().append(hyper::header::WARNING, v);
+        }
+    }
+    Ok(out.map(Body::from))
 }
 
 /// Reconciles each pending object once, after the ready delay.

@@ -33,6 +33,7 @@ impl Api {
         ns: &str,
     ) -> Result<Response, ApiError> {
         let mut obj = parse_body(req)?;
+        self.check_fields(req, rt, &mut obj, false)?;
         let md = metadata_mut(&mut obj);
         if !md.contains_key("name") {
             if let Some(prefix) = md.get("generateName").and_then(Value::as_str) {
@@ -67,8 +68,9 @@ impl Api {
         key: Key,
         sub: &str,
     ) -> Result<Response, ApiError> {
-        let body = parse_body(req)?;
+        let mut body = parse_body(req)?;
         let old = self.existing(rt, &key)?;
+        self.check_fields(req, rt, &mut body, false)?;
         if let Some(rv) = meta_str(&body, "resourceVersion") {
             if Some(rv) != meta_str(&old, "resourceVersion") {
                 return Err(ApiError::conflict(
@@ -119,6 +121,7 @@ impl Api {
             }
         }
         self.check_name(rt, &key, &new)?;
+        self.check_fields(req, rt, &mut new, false)?;
         let new = split_status(rt, &old, new, sub);
         self.finish_update(req, rt, key, old, new, sub)
     }
@@ -164,7 +167,7 @@ impl Api {
         key: Key,
         sub: &str,
     ) -> Result<Response, ApiError> {
-        let cfg = parse_body(req)?;
+        let mut cfg = parse_body(req)?;
         let manager = req
             .query
             .get("fieldManager")
@@ -185,6 +188,7 @@ impl Api {
             }
         }
         self.check_name(rt, &key, &cfg)?;
+        self.check_fields(req, rt, &mut cfg, true)?;
         let force = req.query.get("force").is_some_and(|v| v == "true");
         let old = self.store.get(&key).cloned();
         let live = match &old {
@@ -196,7 +200,6 @@ impl Api {
                 json!({"metadata": {"name": key.name}})
             }
         };
-        let mut cfg = cfg;
         if let Some(m) = cfg.as_object_mut() {
             m.remove("apiVersion");
             m.remove("kind");
@@ -290,7 +293,9 @@ impl Api {
             );
             md.insert("generation".into(), keep("generation").unwrap_or(json!(1)));
         }
-        if !rt.custom {
+        if rt.custom {
+            crate::openapi::crd::apply_defaults(&self.store, rt, &mut new);
+        } else {
             let old_ip = old
                 .and_then(|o| o.pointer("/spec/clusterIP"))
                 .and_then(Value::as_str)
@@ -304,6 +309,9 @@ impl Api {
             });
         }
         crate::validate::check(rt, &key.name, &new, old)?;
+        if rt.custom {
+            crate::openapi::crd::check(&self.store, rt, &key.name, &new)?;
+        }
         if let (Some(o), false) = (old, rt.custom) {
             crate::immutable::check(&rt.group, &rt.resource, &rt.kind, &key.name, o, &new)?;
         }

@@ -268,7 +268,7 @@ async fn server_side_apply_ownership_dry_run_and_generation() {
             r#"{"status":{"replicas":1}}"#,
         )
         .await;
-    assert_eq!(main["status"]["replicas"], 7);
+    assert_eq!(main["status"]["replicas"], 7, "{main}");
     h.shutdown().await;
 }
 
@@ -283,7 +283,8 @@ async fn crds_register_new_types() {
         "spec": {"group": "example.com", "scope": "Namespaced",
                  "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": ["wd"]},
                  "versions": [{"name": "v1", "served": true, "storage": true,
-                               "schema": {"openAPIV3Schema": {"type": "object"}}}]}});
+                               "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                                   "type": "object", "properties": {"size": {"type": "integer"}}}}}}}]}});
     let (code, body) = c
         .post(
             "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",

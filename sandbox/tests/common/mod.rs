@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cloud;
+pub mod kctl;
 
 /// The real kubectl from PATH; a missing kubectl fails the test (scripts/check.sh verifies it).
 pub fn kubectl() -> std::path::PathBuf {
