@@ -243,3 +243,38 @@ fn retraining_dag_registers_a_version_and_moves_challenger() {
         "the test wrote bytecode into examples/dags"
     );
 }
+
+/// The Airflow module runs the version and the packages this test installs (check.sh, from
+/// examples/dags/requirements.txt): the defaults cannot drift from what was tested.
+#[test]
+fn module_defaults_match_the_tested_dag_environment() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let reqs = std::fs::read_to_string(root.join("examples/dags/requirements.txt")).expect("read");
+    let module = std::fs::read_to_string(root.join("modules/airflow/module.yaml")).expect("read");
+    let pins: Vec<&str> = reqs
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let airflow = pins
+        .iter()
+        .find_map(|p| p.strip_prefix("apache-airflow=="))
+        .expect("apache-airflow pinned");
+    assert!(
+        module.contains(&format!("\"docker.io/apache/airflow:{airflow}\"")),
+        "image default is not Airflow {airflow}"
+    );
+    let extra: Vec<&str> = pins
+        .iter()
+        .copied()
+        .filter(|p| !p.starts_with("apache-airflow=="))
+        .collect();
+    assert!(
+        module.contains(&format!("default: \"{}\"", extra.join(" "))),
+        "pip_requirements default is not {extra:?}"
+    );
+    assert!(
+        module.contains("default: examples/dags"),
+        "dags_path default"
+    );
+}
