@@ -130,12 +130,14 @@ fn json_output(r: &Run) -> serde_json::Value {
 }
 
 /// The registry as MLflow's client reads it (tests/fixtures/airflow/registry_state.py).
-fn registry_state(uri: &str, alias: &str) -> serde_json::Value {
+/// With `load`, also what the model under the alias predicts.
+fn registry_state(uri: &str, alias: &str, load: bool) -> serde_json::Value {
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/airflow/registry_state.py");
     let out = Command::new(tool("python3"))
         .arg(script)
         .args([uri, MODEL, alias])
+        .args(load.then_some("load"))
         .env("MLFLOW_DISABLE_TELEMETRY", "true")
         .output()
         .expect("python3");
@@ -182,7 +184,7 @@ fn retraining_dag_registers_a_version_and_moves_challenger() {
         "a run below min_roc_auc must fail: {gated:?}"
     );
     assert!(gated.all().contains("below min_roc_auc"), "{gated:?}");
-    let state = registry_state(&mlflow.uri, "challenger");
+    let state = registry_state(&mlflow.uri, "challenger", false);
     assert_eq!(state["alias_version"], old.as_str(), "{state}");
     let rejected = (old.parse::<u64>().expect("version") + 1).to_string();
     assert_eq!(
@@ -198,7 +200,7 @@ fn retraining_dag_registers_a_version_and_moves_challenger() {
         "dags test: {ok:?}\n--- mlflow\n{}",
         mlflow.log()
     );
-    let state = registry_state(&mlflow.uri, "challenger");
+    let state = registry_state(&mlflow.uri, "challenger", true);
     let promoted = (old.parse::<u64>().expect("version") + 2).to_string();
     assert_eq!(state["alias_version"], promoted.as_str(), "{state}");
     let tags = &state["versions"][&promoted];
@@ -234,6 +236,22 @@ fn retraining_dag_registers_a_version_and_moves_challenger() {
             .is_some_and(|s| s.starts_with("models:/")),
         "the version's source is the logged model: {state}"
     );
+
+    // The version loads from models:/fraud-detection@challenger (the full MLflow, as a serving
+    // app would) and tells fraud from an ordinary purchase.
+    assert_eq!(
+        state["input_columns"],
+        serde_json::json!([
+            "amount",
+            "hour",
+            "merchant_risk",
+            "distance_km",
+            "tx_last_24h",
+            "is_foreign"
+        ]),
+        "{state}"
+    );
+    assert_eq!(state["predictions"], serde_json::json!([1, 0]), "{state}");
 
     // The schedule is the `retrain_schedule` Variable (AIRFLOW_VAR_RETRAIN_SCHEDULE).
     let details = json_output(&airflow.run(&["dags", "details", DAG_ID, "-o", "json"]));
