@@ -80,11 +80,30 @@ if ! kube_py_ok; then
 fi
 kube_py_ok || { echo "the Python kubernetes client is missing after installation"; exit 1; }
 
+# The retraining-DAG test runs real Airflow (PyPI apache-airflow, SQLite) in a venv of its own:
+# direct pins in examples/dags/requirements.txt, every other package in constraints.txt (Airflow's
+# constraints approach). Reinstalled only when either file changed (a stamp of their hash); only
+# the `airflow` command goes on PATH, so the venv's python and mlflow shadow nothing.
+AIRFLOW_VENV="$HOME/.cache/mlstack/venv-airflow"
+AIRFLOW_BIN="$HOME/.cache/mlstack/airflow-bin"
+AIRFLOW_STAMP="$(cat examples/dags/requirements.txt examples/dags/constraints.txt | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$AIRFLOW_VENV/.mlstack-stamp" 2>/dev/null)" != "$AIRFLOW_STAMP" ] || ! "$AIRFLOW_VENV/bin/airflow" version >/dev/null 2>&1; then
+  echo "== installing Airflow into $AIRFLOW_VENV"
+  rm -rf "$AIRFLOW_VENV"
+  python3 -m venv "$AIRFLOW_VENV"
+  "$AIRFLOW_VENV/bin/pip" install --quiet --no-cache-dir -r examples/dags/requirements.txt -c examples/dags/constraints.txt
+  "$AIRFLOW_VENV/bin/airflow" version >/dev/null
+  echo "$AIRFLOW_STAMP" > "$AIRFLOW_VENV/.mlstack-stamp"
+fi
+mkdir -p "$AIRFLOW_BIN"
+ln -sf "$AIRFLOW_VENV/bin/airflow" "$AIRFLOW_BIN/airflow"
+case ":$PATH:" in *":$AIRFLOW_BIN:"*) ;; *) export PATH="$PATH:$AIRFLOW_BIN" ;; esac
+
 # kubectl comes with the machine (no registry here ships it); the tests drive it for real.
 command -v kubectl >/dev/null || { echo "kubectl is required on PATH (the tests drive the real kubectl)"; exit 1; }
 
 # Every tool the tests drive must be here now: a missing one fails its tests (never a skip).
-for t in promtool amtool kubectl moto_server mlflow; do
+for t in promtool amtool kubectl moto_server mlflow airflow; do
   command -v "$t" >/dev/null || { echo "$t is missing after installation"; exit 1; }
 done
 

@@ -96,6 +96,11 @@ fn renders_the_whole_system() {
     );
     assert!(airflow.contains("MLFLOW_TRACKING_URI:"), "{airflow}");
     assert!(
+        airflow.contains("AIRFLOW__CORE__DAGS_FOLDER: /git/repo/examples/dags")
+            && airflow.contains("scikit-learn=="),
+        "the example retraining DAG and its packages: {airflow}"
+    );
+    assert!(
         files["kubernetes/airflow/Deployment-airflow-scheduler.yaml"]
             .contains("--repo=https://github.com/example-org/fraud-detection-dags.git")
     );

@@ -186,7 +186,7 @@ pub fn tool(name: &str) -> PathBuf {
     match found {
         Some(p) => p,
         None => panic!(
-            "`{name}` is not on PATH: run scripts/check.sh, which installs every tool the tests need (Debian: prometheus, prometheus-alertmanager; PyPI: moto[server]; kubectl comes with the machine)"
+            "`{name}` is not on PATH: run scripts/check.sh, which installs every tool the tests need (Debian: prometheus, prometheus-alertmanager; PyPI: moto[server], mlflow; Airflow in its own venv, `airflow` linked from ~/.cache/mlstack/airflow-bin; kubectl comes with the machine)"
         ),
     }
 }
