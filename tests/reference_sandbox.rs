@@ -247,7 +247,7 @@ impl Drop for KillOnDrop {
 }
 
 /// What an operator does by hand after the bootstrap: watch, wait for rollouts, create, label,
-/// annotate, apply client-side and delete — all against the cluster the apply created.
+/// annotate, apply client- and server-side (validation on), explain and delete — all against the cluster the apply created.
 fn kubectl_verbs_in_the_cluster(k: &Kubectl) {
     use std::io::{BufRead, BufReader};
     let out = k.ok(&[
@@ -308,7 +308,7 @@ fn kubectl_verbs_in_the_cluster(k: &Kubectl) {
         if !created {
             // `get -w` lists first: create only once the watch is running (its first line).
             if !seen.is_empty() {
-                k.ok(&["create", "-f", &manifest, "--validate=false"]);
+                k.ok(&["create", "-f", &manifest]);
                 created = true;
             }
         }
@@ -337,7 +337,7 @@ fn kubectl_verbs_in_the_cluster(k: &Kubectl) {
         "notes.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: operator-notes, namespace: ml}\ndata: {note: second}\n",
     );
-    let out = k.ok(&["apply", "-f", &manifest, "--validate=false"]);
+    let out = k.ok(&["apply", "-f", &manifest]);
     assert!(out.contains("configured"), "{out}");
     let out = k.ok(&[
         "-n",
@@ -348,6 +348,19 @@ fn kubectl_verbs_in_the_cluster(k: &Kubectl) {
         "jsonpath={.data.note} {.metadata.labels.owner}",
     ]);
     assert_eq!(out, "second ops");
+    // Server-side apply with kubectl's schema validation on (the cluster serves OpenAPI).
+    let out = k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager",
+        "ops",
+        "--force-conflicts",
+        "-f",
+        &manifest,
+    ]);
+    assert!(out.contains("serverside-applied"), "{out}");
+    let out = k.ok(&["explain", "deployment.spec.template.spec.containers.ports"]);
+    assert!(out.contains("containerPort"), "{out}");
     // A label on an object the stack manages: another manager's field, not drift.
     k.ok(&["-n", "ml", "label", "deployment/fraud-detection", "team=ml"]);
     let out = k.ok(&["delete", "-f", &manifest, "--wait=true", "--timeout=60s"]);
