@@ -8,8 +8,9 @@ command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; e
 { cargo fmt --version && cargo clippy --version; } >/dev/null 2>&1 || rustup component add rustfmt clippy
 
 # The monitoring tests run the real promtool and amtool (Debian: prometheus 2.42,
-# prometheus-alertmanager 0.25). Only the CLI tools are needed; no service is started.
-if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then
+# prometheus-alertmanager 0.25); tests/monitoring_e2e.rs also runs their servers.
+if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null \
+   || ! command -v prometheus >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then
   echo "== installing promtool and amtool"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -99,11 +100,24 @@ mkdir -p "$AIRFLOW_BIN"
 ln -sf "$AIRFLOW_VENV/bin/airflow" "$AIRFLOW_BIN/airflow"
 case ":$PATH:" in *":$AIRFLOW_BIN:"*) ;; *) export PATH="$PATH:$AIRFLOW_BIN" ;; esac
 
+# The example model API (examples/model-api: FastAPI, uvicorn, prometheus-client, scikit-learn)
+# and its pytest suite; the monitoring end-to-end test mails an aiosmtpd sink.
+model_api_ok() {
+  python3 -c 'import fastapi, uvicorn, prometheus_client, sklearn, pandas, pytest, httpx, aiosmtpd' 2>/dev/null
+}
+if ! model_api_ok; then
+  echo "== installing the model API's packages and aiosmtpd"
+  REQS=(-r examples/model-api/requirements-test.txt 'aiosmtpd>=1.4')
+  python3 -m pip install --quiet "${REQS[@]}" \
+    || python3 -m pip install --quiet --break-system-packages "${REQS[@]}"
+  model_api_ok || { echo "the model API's Python packages are missing after installation"; exit 1; }
+fi
+
 # kubectl comes with the machine (no registry here ships it); the tests drive it for real.
 command -v kubectl >/dev/null || { echo "kubectl is required on PATH (the tests drive the real kubectl)"; exit 1; }
 
 # Every tool the tests drive must be here now: a missing one fails its tests (never a skip).
-for t in promtool amtool kubectl moto_server mlflow airflow; do
+for t in promtool amtool prometheus prometheus-alertmanager kubectl moto_server mlflow airflow; do
   command -v "$t" >/dev/null || { echo "$t is missing after installation"; exit 1; }
 done
 

@@ -19,14 +19,18 @@ pub const FOR_SCALED_TO_MAX: PromDuration = PromDuration::minutes(1);
 /// `for` of ModelDown.
 pub const FOR_MODEL_DOWN: PromDuration = PromDuration::minutes(2);
 
+/// `for` of ModelInputDrift: drift is judged over a window of inputs, not a burst.
+pub const FOR_DRIFT: PromDuration = PromDuration::minutes(15);
+
 /// The alert names generated for every app, in file order.
-pub const APP_ALERTS: [&str; 6] = [
+pub const APP_ALERTS: [&str; 7] = [
     "HighCPUUsage",
     "ModelOverloadedAtMaxReplicas",
     "ModelScaledToMax",
     "HighErrorRate",
     "HighResponseTime",
     "ModelDown",
+    "ModelInputDrift",
 ];
 
 /// The Kafka alert's name.
@@ -201,12 +205,34 @@ pub fn app_rule_file(spec: &MonitoringSpec, app: &AppSpec) -> RuleFile {
             app.job()
         ));
 
+    let psi = go_g4(app.drift_threshold);
+    let mut drift = alert(
+        spec,
+        "ModelInputDrift",
+        Severity::Warning,
+        FOR_DRIFT,
+        queries::input_drift(app).gt(app.drift_threshold),
+    );
+    drift.summary = Template::new()
+        .text(format!("The inputs of {name} have drifted on feature "))
+        .label(&app.feature_label);
+    drift.description = Template::new()
+        .text("Feature ")
+        .label(&app.feature_label)
+        .text(format!(" of the requests {name} served in namespace "))
+        .label("namespace")
+        .text(" has a population stability index of ")
+        .value(ValueFormat::Decimal)
+        .text(format!(
+            " against the model's training data (threshold {psi}) for more than 15 minutes: the model is scoring data it was not trained on."
+        ));
+
     RuleFile {
         path: format!("rules/app-{name}.yaml"),
         name: format!("app-{name}"),
         groups: vec![RuleGroup {
             name: format!("mlstack.app.{name}"),
-            alerts: [high_cpu, overloaded, scaled, errors, slow, down]
+            alerts: [high_cpu, overloaded, scaled, errors, slow, down, drift]
                 .into_iter()
                 .map(with_app)
                 .collect(),
@@ -267,7 +293,7 @@ mod tests {
         let sev: Vec<_> = f.alerts().map(|a| a.severity.as_str()).collect();
         assert_eq!(
             sev,
-            ["warning", "critical", "info", "critical", "warning", "critical"]
+            ["warning", "critical", "info", "critical", "warning", "critical", "warning"]
         );
         for a in f.alerts() {
             assert_eq!(a.labels["app"], "fraud-detection");

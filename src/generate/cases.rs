@@ -451,6 +451,76 @@ impl<'a> App<'a> {
 
         vec![no_ready, targets_down, no_target, one_down, restart]
     }
+
+    fn drift(
+        &self,
+        job: &str,
+        pod: &str,
+        feature: &str,
+        segments: &[(f64, u64)],
+    ) -> (Selector, String) {
+        let sel = Selector::new(&self.app.drift_metric)
+            .eq("job", job)
+            .eq("namespace", self.ns())
+            .eq("pod", pod)
+            .eq(&self.app.feature_label, feature)
+            .eq("instance", "10.0.0.11:8000");
+        (sel, gauge(segments))
+    }
+
+    fn drift_groups(&self) -> Vec<TestGroup> {
+        let a = self.app;
+        let thr = a.drift_threshold;
+        let (over, under) = (just_over(thr), just_under(thr));
+        let job = a.job();
+        let shadow = format!("{job}-shadow");
+        let exp = |feature: &str, v: f64| {
+            ExpAlert::of(
+                self.alert("ModelInputDrift"),
+                &[
+                    ("namespace", self.ns()),
+                    (a.feature_label.as_str(), feature),
+                ],
+                v,
+            )
+        };
+
+        // One replica just over on `amount`, the other just under; `hour` under everywhere;
+        // another job's gauge far over must not count.
+        let g = TestGroup::new(format!(
+            "{}: input drift just over the threshold on one feature",
+            a.name
+        ));
+        let g = Self::with(g, self.drift(job, &self.p1, "amount", &[(over, 31)]));
+        let g = Self::with(g, self.drift(job, &self.p2, "amount", &[(under, 31)]));
+        let g = Self::with(g, self.drift(job, &self.p1, "hour", &[(under, 31)]));
+        let g = Self::with(
+            g,
+            self.drift(&shadow, &self.p1, "hour", &[(thr * 10.0, 31)]),
+        );
+        let over_g = g.expect(10, "ModelInputDrift", vec![]).expect(
+            20,
+            "ModelInputDrift",
+            vec![exp("amount", over)],
+        );
+
+        let g = TestGroup::new(format!("{}: input drift just under the threshold", a.name));
+        let g = Self::with(g, self.drift(job, &self.p1, "amount", &[(under, 31)]));
+        let under_g = g
+            .expect(20, "ModelInputDrift", vec![])
+            .expect(30, "ModelInputDrift", vec![]);
+
+        let g = TestGroup::new(format!(
+            "{}: 10 minutes of drift that recedes does not fire",
+            a.name
+        ));
+        let g = Self::with(
+            g,
+            self.drift(job, &self.p1, "amount", &[(thr * 4.0, 10), (under, 21)]),
+        );
+        let spike_g = g.silent(0..=30, "ModelInputDrift");
+        vec![over_g, under_g, spike_g]
+    }
 }
 
 /// The unit tests of one app's rule file.
@@ -467,6 +537,7 @@ pub fn app_tests(spec: &MonitoringSpec, app: &AppSpec) -> TestFile {
     groups.extend(a.error_groups());
     groups.extend(a.latency_groups());
     groups.extend(a.down_groups());
+    groups.extend(a.drift_groups());
     TestFile {
         path: format!("rules/tests/{}.test.yaml", a.rules.name),
         rule_files: vec![format!("../{file}")],

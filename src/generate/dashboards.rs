@@ -281,6 +281,9 @@ fn drafts(spec: &MonitoringSpec, app: &AppSpec) -> Vec<Draft> {
             .target(queries::memory_limit_per_pod(a), "limit {{pod}}"),
         draft("Predictions by outcome", format!("Predictions per second by `{}`.", a.outcome_label), "ops")
             .target(queries::predictions_by_outcome(a, W), &legend(&a.outcome_label)),
+        draft("Input drift (PSI)", format!("Population stability index of each input feature over the API's recent window vs the training data; ModelInputDrift fires above {}.", a.drift_threshold), "none")
+            .target(queries::input_drift(a), &legend(&a.feature_label))
+            .line_at(a.drift_threshold),
         Draft {
             kind: "stat",
             title: "Model version".into(),
@@ -487,6 +490,7 @@ mod tests {
             "Kafka consumer lag",
             "Predictions by outcome",
             "Model version",
+            "Input drift (PSI)",
         ] {
             assert!(titles.contains(&want), "{want}");
         }
@@ -514,7 +518,7 @@ mod tests {
             cpu.field_config.defaults.thresholds.steps[1].value,
             Some(0.8)
         );
-        assert_eq!(app_dashboard(&spec(false), &s.apps[0]).panels.len(), 8);
+        assert_eq!(app_dashboard(&spec(false), &s.apps[0]).panels.len(), 9);
     }
 
     #[test]

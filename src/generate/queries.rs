@@ -138,6 +138,15 @@ pub fn model_versions(app: &AppSpec) -> Expr {
     )
 }
 
+/// Input drift per feature: the largest population stability index any replica reports (each
+/// replica measures the window of inputs it served against its model's training reference).
+pub fn input_drift(app: &AppSpec) -> Expr {
+    max_by(
+        &["namespace", app.feature_label.as_str()],
+        app_metric(app, &app.drift_metric).vector(),
+    )
+}
+
 /// kafka_exporter's per-partition lag, restricted to the watched groups and topics.
 pub fn kafka_lag_selector(k: &KafkaSpec) -> Selector {
     let mut s = Selector::new("kafka_consumergroup_lag");
@@ -198,6 +207,14 @@ mod tests {
                 r#"http_requests_total{job="fraud-detection", namespace="ml", status=~"5.."}"#
             ),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn drift_is_the_app_s_gauge_by_feature() {
+        assert_eq!(
+            input_drift(&app()).to_string(),
+            r#"max by (namespace, feature) (model_input_drift_psi{job="fraud-detection", namespace="ml"})"#
         );
     }
 

@@ -51,6 +51,12 @@ fn guidance(
             &["`kubectl -n NAMESPACE get deploy,pods -l app.kubernetes.io/name=APP`", "`kubectl -n NAMESPACE describe pod POD` — image pull errors, failing readiness on `/health`, OOMKilled?", "Prometheus → Status → Targets: is the app's job there and up?"],
             &["Fix the cause above; `kubectl rollout undo` restores the previous ReplicaSet.", "If only scraping is broken (pods are fine), fix the Service/ServiceMonitor selector or NetworkPolicy."],
         ),
+        "ModelInputDrift" => (
+            "For 15 minutes, the population stability index (PSI) of an input feature over the model API's recent window of requests has been above the threshold, measured against the distribution of that feature in the served model's training data (`drift_reference.json` of its MLflow run).",
+            "The model scores data unlike what it learnt from: its predictions may be wrong without any error or latency symptom.",
+            &["Input drift panel: one feature or all? Sudden (a client or upstream change, a unit change such as cents vs euros) or gradual (the world changed)?", "Model version panel: did a new version roll out with a different training set? Each version is measured against its own reference.", "Compare the feature's recent values with the training data (the reference's bin edges are in the run's `drift_reference.json`)."],
+            &["Upstream bug (wrong units, a missing field defaulted): fix the producer; the alert clears as the window refills.", "Real change in the data: retrain on recent data (the retraining DAG), register the version and roll it out as a canary gated on this alert's query.", "Never raise the threshold just to silence it; a known, accepted shift is a silence with an end date."],
+        ),
         "HighKafkaQueueLength" => (
             "A consumer group is more than the threshold number of messages behind on a topic, summed over partitions (a partition without a committed offset counts 0), for 5 minutes.",
             "Events are processed late; fraud is detected late. Pages the sysadmin.",

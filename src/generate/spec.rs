@@ -61,6 +61,13 @@ pub struct AppSpec {
     /// Gauge (value 1) labelled with the served model version.
     pub model_info_metric: String,
     pub version_label: String,
+    /// Population stability index above which the inputs have drifted from the training data
+    /// (0.25: a shift the model was not trained for; below 0.1 is stable).
+    pub drift_threshold: f64,
+    /// Gauge of each input feature's drift (PSI over the API's recent window vs the training
+    /// reference), labelled with the feature in `feature_label`.
+    pub drift_metric: String,
+    pub feature_label: String,
 }
 
 impl Default for AppSpec {
@@ -84,6 +91,9 @@ impl Default for AppSpec {
             outcome_label: "outcome".into(),
             model_info_metric: "model_info".into(),
             version_label: "version".into(),
+            drift_threshold: 0.25,
+            drift_metric: "model_input_drift_psi".into(),
+            feature_label: "feature".into(),
         }
     }
 }
@@ -313,6 +323,8 @@ mod tests {
         assert_eq!(app.cpu_threshold, 0.8);
         assert_eq!(app.error_rate_threshold, 0.05);
         assert_eq!(app.latency_p95_seconds, 2.0);
+        assert_eq!(app.drift_threshold, 0.25);
+        assert_eq!(app.drift_metric, "model_input_drift_psi");
         assert_eq!(app.job(), "fraud-detection");
         assert_eq!(app.pod_regex(), "fraud-detection-[a-z0-9]+-[a-z0-9]+");
         let k: KafkaSpec = serde_json::from_str("{}").unwrap();

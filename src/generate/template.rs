@@ -13,6 +13,8 @@ pub enum ValueFormat {
     Duration,
     /// `printf "%.0f"`: 1001 → `1001`.
     Integer,
+    /// `printf "%.3g"`: 0.255 → `0.255` (an index such as PSI).
+    Decimal,
 }
 
 /// One piece of a template.
@@ -62,6 +64,7 @@ impl Template {
                     out.push_str("{{ $value | humanizeDuration }}")
                 }
                 Part::Value(ValueFormat::Integer) => out.push_str("{{ printf \"%.0f\" $value }}"),
+                Part::Value(ValueFormat::Decimal) => out.push_str("{{ printf \"%.3g\" $value }}"),
             }
         }
         out
@@ -80,6 +83,7 @@ impl Template {
                 }
                 Part::Value(ValueFormat::Duration) => out.push_str(&humanize_duration(value)),
                 Part::Value(ValueFormat::Integer) => out.push_str(&format!("{value:.0}")),
+                Part::Value(ValueFormat::Decimal) => out.push_str(&go_g(value, 3)),
             }
         }
         out
@@ -88,6 +92,12 @@ impl Template {
 
 /// Go's `fmt.Sprintf("%.4g", v)` for finite values.
 pub fn go_g4(v: f64) -> String {
+    go_g(v, 4)
+}
+
+/// Go's `fmt.Sprintf("%.<prec>g", v)` (prec >= 1).
+pub fn go_g(v: f64, prec: usize) -> String {
+    let prec = prec.max(1);
     if v == 0.0 {
         return "0".into();
     }
@@ -100,16 +110,16 @@ pub fn go_g4(v: f64) -> String {
             "-Inf".into()
         };
     }
-    // Correctly rounded to 4 significant digits, as Go does.
-    let sci = format!("{:.3e}", v);
+    // Correctly rounded to `prec` significant digits, as Go does.
+    let sci = format!("{:.*e}", prec - 1, v);
     let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..4).contains(&exp) {
+    if !(-4..prec as i32).contains(&exp) {
         let m = trim_zeros(mantissa);
         let sign = if exp < 0 { '-' } else { '+' };
         return format!("{m}e{sign}{:02}", exp.abs());
     }
-    let decimals = (3 - exp).max(0) as usize;
+    let decimals = (prec as i32 - 1 - exp).max(0) as usize;
     trim_zeros(&format!("{:.*}", decimals, v)).to_string()
 }
 
@@ -170,6 +180,10 @@ mod tests {
         assert_eq!(go_g4(0.00012), "0.00012");
         assert_eq!(go_g4(123456.0), "1.235e+05");
         assert_eq!(go_g4(0.00001234), "1.234e-05");
+        assert_eq!(go_g(0.255, 3), "0.255");
+        assert_eq!(go_g(0.25, 3), "0.25");
+        assert_eq!(go_g(1234.0, 3), "1.23e+03");
+        assert_eq!(go_g(0.0001234, 3), "0.000123");
         assert_eq!(humanize_duration(2.04), "2.04s");
         assert_eq!(humanize_duration(0.5), "500ms");
         assert_eq!(humanize_duration(90.5), "1m 30s");

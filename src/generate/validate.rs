@@ -192,11 +192,17 @@ fn validate_app(e: &mut Errors, p: &str, app: &AppSpec) {
         format!("{p}.latency_p95_seconds"),
         "must be a number of seconds in [0.001, 3600]",
     );
+    e.check(
+        (0.01..=10.0).contains(&app.drift_threshold),
+        format!("{p}.drift_threshold"),
+        "must be a population stability index in [0.01, 10], e.g. 0.25",
+    );
     for (field, v) in [
         ("requests_metric", &app.requests_metric),
         ("latency_histogram", &app.latency_histogram),
         ("predictions_metric", &app.predictions_metric),
         ("model_info_metric", &app.model_info_metric),
+        ("drift_metric", &app.drift_metric),
     ] {
         e.check(
             is_metric_name(v),
@@ -208,6 +214,7 @@ fn validate_app(e: &mut Errors, p: &str, app: &AppSpec) {
         ("status_label", &app.status_label),
         ("outcome_label", &app.outcome_label),
         ("version_label", &app.version_label),
+        ("feature_label", &app.feature_label),
     ] {
         e.check(
             is_label_name(v),

@@ -1,0 +1,1 @@
+"""The example model API mlstack's model-serving module runs by default (see README.md)."""
