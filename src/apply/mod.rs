@@ -15,7 +15,7 @@ use crate::providers::Registry;
 use crate::stack::{Mode, Stack};
 use crate::state::{OutputState, ResourceState, State};
 use crate::walk::{walk, Outcome};
-use mlstack_provider_api::{ApplyRequest, ResourceRef, Value};
+use mlstack_provider_api::{progress, ApplyRequest, ResourceRef, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
@@ -122,6 +122,9 @@ pub async fn apply(
 ) -> ApplyReport {
     let deps = dependencies(plan, graph);
     let state_cell = RefCell::new(std::mem::take(state));
+    let save_cell = RefCell::new(save);
+    // Checkpoints and progress lines from inside a resource's apply (a rollout's steps).
+    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
     let report = RefCell::new(ApplyReport::default());
     let dirty = std::cell::Cell::new(false);
     // Data sources that configure providers, read up front from state: deletes and updates of
@@ -153,7 +156,7 @@ pub async fn apply(
             });
         }
     };
-    let outcomes = walk(
+    let walked = walk(
         &deps,
         opts.parallelism,
         opts.cancel,
@@ -194,7 +197,14 @@ pub async fn apply(
                 m
             };
             let prior = state_cell.borrow().resource(&c.address).cloned();
-            async move { run_one(stack, registry, c, values, prior, opts.ready_timeout).await }
+            let sink = progress::Sink::new(&c.address, progress_tx.clone());
+            async move {
+                progress::scoped(
+                    sink,
+                    run_one(stack, registry, c, values, prior, opts.ready_timeout),
+                )
+                .await
+            }
         },
         |i, result| {
             let c = &plan.changes[i];
@@ -257,15 +267,30 @@ pub async fn apply(
             // work starts: nothing that completed is ever left unsaved while waiting.
             let mut rep = report.borrow_mut();
             if dirty.replace(false) && rep.save_error.is_none() {
-                if let Err(e) = save(&mut state_cell.borrow_mut()) {
+                if let Err(e) = (save_cell.borrow_mut())(&mut state_cell.borrow_mut()) {
                     rep.save_error = Some(e);
                     opts.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
             }
         },
         Some((Duration::from_secs(10), &mut tick)),
-    )
-    .await;
+    );
+    let checkpoints = async {
+        while let Some(m) = progress_rx.recv().await {
+            on_progress(m, stack, plan, registry, &state_cell, &save_cell, opts);
+        }
+    };
+    // The walk ends first (checkpoints only come from its nodes, and `progress_tx` lives on).
+    let outcomes = tokio::select! {
+        biased;
+        o = walked => o,
+        () = checkpoints => Vec::new(),
+    };
+    // Reports sent just before a node finished are still queued.
+    while let Ok(m) = progress_rx.try_recv() {
+        on_progress(m, stack, plan, registry, &state_cell, &save_cell, opts);
+    }
+    let save = save_cell.into_inner();
 
     let mut report = report.into_inner();
     for (i, o) in outcomes.iter().enumerate() {
@@ -314,6 +339,53 @@ pub async fn apply(
     }
     *state = st;
     report
+}
+
+/// Handles one message from inside a resource's apply: a checkpoint is recorded and saved at
+/// once (the provider waits for the answer), a report becomes an event.
+fn on_progress(
+    m: progress::Message,
+    stack: &Stack,
+    plan: &Plan,
+    registry: &Registry,
+    state: &RefCell<State>,
+    save: &RefCell<&mut dyn FnMut(&mut State) -> Result<(), String>>,
+    opts: &ApplyOptions<'_>,
+) {
+    match m {
+        progress::Message::Checkpoint {
+            address,
+            attributes,
+            saved,
+        } => {
+            let Some(c) = plan.changes.iter().find(|c| c.address == address) else {
+                let _ = saved.send(Err(format!("{address} is not in the plan")));
+                return;
+            };
+            let schema = registry.resource_schema(&c.type_name, c.mode == Mode::Data);
+            let record = resource_state(stack, c, &mark_sensitive(attributes, schema));
+            let mut st = state.borrow_mut();
+            st.upsert(record);
+            let result = (save.borrow_mut())(&mut st);
+            if let Err(e) = &result {
+                opts.events.emit(&Event::Failed {
+                    address: &address,
+                    action: c.action,
+                    message: &format!("saving a checkpoint failed: {e}"),
+                });
+            }
+            let _ = saved.send(result);
+        }
+        progress::Message::Report {
+            address,
+            message,
+            detail,
+        } => opts.events.emit(&Event::Note {
+            address: &address,
+            message: &message,
+            detail: &detail,
+        }),
+    }
 }
 
 /// Forgets the data sources a complete apply leaves behind, as Terraform does: every one after

@@ -3,6 +3,7 @@
 
 pub mod mlflow;
 pub mod moto;
+pub mod prometheus;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
