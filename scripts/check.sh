@@ -8,8 +8,9 @@ command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; e
 { cargo fmt --version && cargo clippy --version; } >/dev/null 2>&1 || rustup component add rustfmt clippy
 
 # The monitoring tests run the real promtool and amtool (Debian: prometheus 2.42,
-# prometheus-alertmanager 0.25). Only the CLI tools are needed; no service is started.
-if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then
+# prometheus-alertmanager 0.25); the rollout tests (tests/model_rollout.rs) start the
+# `prometheus` server itself on loopback, scraping a fixture exporter.
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then
   echo "== installing promtool and amtool"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -54,7 +55,7 @@ fi
 command -v kubectl >/dev/null || { echo "kubectl is required on PATH (the tests drive the real kubectl)"; exit 1; }
 
 # Every tool the tests drive must be here now: a missing one fails its tests (never a skip).
-for t in promtool amtool kubectl moto_server mlflow; do
+for t in prometheus promtool amtool kubectl moto_server mlflow; do
   command -v "$t" >/dev/null || { echo "$t is missing after installation"; exit 1; }
 done
 
