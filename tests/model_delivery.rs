@@ -202,7 +202,8 @@ fn splits_that_do_not_add_up_and_strategies_not_built_are_refused_at_the_stacks_
             "needs weights",
         ),
         (
-            "      rollout: { strategy: canary, weights: { stable: 80, candidate: 20 } }\n".to_string(),
+            "      rollout: { strategy: canary, weights: { stable: 80, candidate: 20 } }\n"
+                .to_string(),
             "steps the weights itself",
         ),
         (

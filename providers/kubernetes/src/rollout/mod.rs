@@ -219,7 +219,7 @@ pub fn plan(req: &PlanRequest<'_>) -> ProviderResult<PlannedResource> {
 }
 
 fn humanize(d: Duration) -> String {
-    if d.as_millis() % 1000 != 0 {
+    if !d.as_millis().is_multiple_of(1000) {
         format!("{}ms", d.as_millis())
     } else {
         format!("{}s", d.as_secs())
