@@ -341,6 +341,9 @@ pub async fn apply(
     report
 }
 
+/// Stores the state (as `Backend::write` does).
+type SaveFn<'a> = dyn FnMut(&mut State) -> Result<(), String> + 'a;
+
 /// Handles one message from inside a resource's apply: a checkpoint is recorded and saved at
 /// once (the provider waits for the answer), a report becomes an event.
 fn on_progress(
@@ -349,7 +352,7 @@ fn on_progress(
     plan: &Plan,
     registry: &Registry,
     state: &RefCell<State>,
-    save: &RefCell<&mut dyn FnMut(&mut State) -> Result<(), String>>,
+    save: &RefCell<&mut SaveFn<'_>>,
     opts: &ApplyOptions<'_>,
 ) {
     match m {
