@@ -202,8 +202,9 @@ fn splits_that_do_not_add_up_and_strategies_not_built_are_refused_at_the_stacks_
             "needs weights",
         ),
         (
-            "      rollout: { strategy: canary }\n".to_string(),
-            "needs the rollout engine",
+            "      rollout: { strategy: canary, weights: { stable: 80, candidate: 20 } }\n"
+                .to_string(),
+            "steps the weights itself",
         ),
         (
             "      rollout: { strategy: shadow }\n".to_string(),

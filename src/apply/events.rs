@@ -34,6 +34,12 @@ pub enum Event<'a> {
         address: &'a str,
         because: &'a str,
     },
+    /// A provider's progress line from inside an apply (a rollout step: weight, query values).
+    Note {
+        address: &'a str,
+        message: &'a str,
+        detail: &'a serde_json::Value,
+    },
 }
 
 /// Where events go.
@@ -150,6 +156,9 @@ impl<W: Write + Send> EventSink for HumanEvents<W> {
             Event::Skipped { address, because } => {
                 format!("{}: Skipped, because {because} failed", self.bold(address))
             }
+            Event::Note {
+                address, message, ..
+            } => format!("{}: {message}", self.bold(address)),
         };
         self.line(&text);
     }
@@ -201,6 +210,13 @@ impl<W: Write + Send> EventSink for JsonEvents<W> {
             }),
             Event::Skipped { address, because } => serde_json::json!({
                 "type": "apply_skipped", "address": address, "because": because
+            }),
+            Event::Note {
+                address,
+                message,
+                detail,
+            } => serde_json::json!({
+                "type": "apply_note", "address": address, "message": message, "detail": detail
             }),
         };
         if let Ok(mut out) = self.out.lock() {

@@ -15,7 +15,7 @@ use crate::providers::Registry;
 use crate::stack::{Mode, Stack};
 use crate::state::{Changed, OutputState, ResourceState, State};
 use crate::walk::{walk, Outcome};
-use mlstack_provider_api::{ApplyRequest, ResourceRef, Value};
+use mlstack_provider_api::{progress, ApplyRequest, ResourceRef, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
@@ -118,11 +118,14 @@ pub async fn apply(
     plan: &Plan,
     registry: &Registry,
     state: &mut State,
-    save: &mut dyn FnMut(&mut State, Changed<'_>) -> Result<(), String>,
+    save: &mut SaveFn<'_>,
     opts: &ApplyOptions<'_>,
 ) -> ApplyReport {
     let deps = dependencies(plan, graph);
     let state_cell = RefCell::new(std::mem::take(state));
+    let save_cell = RefCell::new(save);
+    // Checkpoints and progress lines from inside a resource's apply (a rollout's steps).
+    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
     let report = RefCell::new(ApplyReport::default());
     let changed_since_save: RefCell<BTreeSet<String>> = RefCell::new(BTreeSet::new());
     // Data sources that configure providers, read up front from state: deletes and updates of
@@ -154,7 +157,7 @@ pub async fn apply(
             });
         }
     };
-    let outcomes = walk(
+    let walked = walk(
         &deps,
         opts.parallelism,
         opts.cancel,
@@ -195,7 +198,14 @@ pub async fn apply(
                 m
             };
             let prior = state_cell.borrow().resource(&c.address).cloned();
-            async move { run_one(stack, registry, c, values, prior, opts.ready_timeout).await }
+            let sink = progress::Sink::new(&c.address, progress_tx.clone());
+            async move {
+                progress::scoped(
+                    sink,
+                    run_one(stack, registry, c, values, prior, opts.ready_timeout),
+                )
+                .await
+            }
         },
         |i, result| {
             let c = &plan.changes[i];
@@ -261,15 +271,32 @@ pub async fn apply(
             let mut rep = report.borrow_mut();
             let changed = std::mem::take(&mut *changed_since_save.borrow_mut());
             if !changed.is_empty() && rep.save_error.is_none() {
-                if let Err(e) = save(&mut state_cell.borrow_mut(), Some(&changed)) {
+                if let Err(e) =
+                    (save_cell.borrow_mut())(&mut state_cell.borrow_mut(), Some(&changed))
+                {
                     rep.save_error = Some(e);
                     opts.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
             }
         },
         Some((Duration::from_secs(10), &mut tick)),
-    )
-    .await;
+    );
+    let checkpoints = async {
+        while let Some(m) = progress_rx.recv().await {
+            on_progress(m, stack, plan, registry, &state_cell, &save_cell, opts);
+        }
+    };
+    // The walk ends first (checkpoints only come from its nodes, and `progress_tx` lives on).
+    let outcomes = tokio::select! {
+        biased;
+        o = walked => o,
+        () = checkpoints => Vec::new(),
+    };
+    // Reports sent just before a node finished are still queued.
+    while let Ok(m) = progress_rx.try_recv() {
+        on_progress(m, stack, plan, registry, &state_cell, &save_cell, opts);
+    }
+    let save = save_cell.into_inner();
 
     let mut report = report.into_inner();
     for (i, o) in outcomes.iter().enumerate() {
@@ -318,6 +345,57 @@ pub async fn apply(
     }
     *state = st;
     report
+}
+
+/// Stores the state after a change to the given addresses (as `Backend::write_step` does;
+/// `None`: all of it, as `Backend::write`).
+type SaveFn<'a> = dyn FnMut(&mut State, Changed<'_>) -> Result<(), String> + 'a;
+
+/// Handles one message from inside a resource's apply: a checkpoint is recorded and saved at
+/// once (the provider waits for the answer), a report becomes an event.
+fn on_progress(
+    m: progress::Message,
+    stack: &Stack,
+    plan: &Plan,
+    registry: &Registry,
+    state: &RefCell<State>,
+    save: &RefCell<&mut SaveFn<'_>>,
+    opts: &ApplyOptions<'_>,
+) {
+    match m {
+        progress::Message::Checkpoint {
+            address,
+            attributes,
+            saved,
+        } => {
+            let Some(c) = plan.changes.iter().find(|c| c.address == address) else {
+                let _ = saved.send(Err(format!("{address} is not in the plan")));
+                return;
+            };
+            let schema = registry.resource_schema(&c.type_name, c.mode == Mode::Data);
+            let record = resource_state(stack, c, &mark_sensitive(attributes, schema));
+            let mut st = state.borrow_mut();
+            st.upsert(record);
+            let result = (save.borrow_mut())(&mut st, Some(&BTreeSet::from([address.clone()])));
+            if let Err(e) = &result {
+                opts.events.emit(&Event::Failed {
+                    address: &address,
+                    action: c.action,
+                    message: &format!("saving a checkpoint failed: {e}"),
+                });
+            }
+            let _ = saved.send(result);
+        }
+        progress::Message::Report {
+            address,
+            message,
+            detail,
+        } => opts.events.emit(&Event::Note {
+            address: &address,
+            message: &message,
+            detail: &detail,
+        }),
+    }
 }
 
 /// Forgets the data sources a complete apply leaves behind, as Terraform does: every one after

@@ -7,6 +7,7 @@
 
 pub mod alertmanager;
 pub mod alerts;
+pub mod canary;
 pub mod cases;
 pub mod dashboards;
 pub mod duration;

@@ -177,6 +177,7 @@ impl Loader<'_> {
             }
         }
         let mut tera = tera::Tera::default();
+        tera.register_function("canary_analysis", crate::generate::canary::tera_function);
         let mut all = Vec::new();
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for entry in entries.flatten() {

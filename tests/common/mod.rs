@@ -3,6 +3,7 @@
 
 pub mod mlflow;
 pub mod moto;
+pub mod prometheus;
 pub mod services;
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@
 //! planning one resource, applying it, deleting it and waiting until it is ready.
 
 pub mod names;
+pub mod progress;
 mod provider;
 mod schema;
 mod value;

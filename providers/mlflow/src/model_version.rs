@@ -182,8 +182,13 @@ pub async fn read(provider_config: &Value, p: &Value) -> ProviderResult<Value> {
             Err(e) => return Err(describe(e, &what)),
         }
     };
-    let out = attributes(&found, &name, alias.as_deref())
+    let mut out = attributes(&found, &name, alias.as_deref())
         .map_err(|d| ProviderError::new(format!("MLflow at {}: {what}: {d}", client.server())))?;
+    // The server it came from, so a consumer (a rollout tagging a failed version) finds it.
+    out.set_path(
+        &[mlstack_provider_api::PathStep::Key("tracking_uri".into())],
+        Value::from(client.server()),
+    );
     let status = out.get("status").and_then(Value::as_str).unwrap_or("");
     if status != "READY" {
         return Err(ProviderError::new(format!(
