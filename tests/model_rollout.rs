@@ -138,8 +138,12 @@ impl Rig {
             .unwrap()
     }
 
+    /// The rollout's recorded status, read as the next run reads state (`state pull`: the
+    /// snapshot with the journal of a killed apply replayed).
     fn status(&self) -> serde_json::Value {
-        let st = self.w.state("rollout");
+        let pulled = self.w.run(&["state", "pull", "stack.yaml"]);
+        assert_eq!(pulled.code, 0, "{pulled:?}");
+        let st: serde_json::Value = serde_json::from_str(&pulled.stdout).expect("state JSON");
         st["resources"]
             .as_array()
             .unwrap()
