@@ -4,98 +4,20 @@
 
 mod common;
 
-use mlstack_sandbox::{kubeconfig, KubeApi, SandboxConfig};
+use common::kctl::Kubectl;
+use mlstack_sandbox::{KubeApi, SandboxConfig};
 use serde_json::Value;
-use std::path::Path;
 use std::time::Duration;
-use tokio::process::Command;
 
-struct Kubectl {
-    bin: std::path::PathBuf,
-    dir: tempfile::TempDir,
-    _handle: mlstack_sandbox::Handle,
-}
-
-async fn start() -> Kubectl {
+/// The sandbox (quick readiness) and a kubectl for it; the API stops when the handle drops.
+async fn start() -> (mlstack_sandbox::Handle, Kubectl) {
     let config = SandboxConfig {
         ready_delay: Duration::from_millis(100),
         ..SandboxConfig::default()
     };
     let handle = KubeApi::start(config).await.expect("start sandbox");
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("kubeconfig"), kubeconfig(&handle)).expect("kubeconfig");
-    Kubectl {
-        bin: common::kubectl(),
-        dir,
-        _handle: handle,
-    }
-}
-
-impl Kubectl {
-    fn home(&self) -> &Path {
-        self.dir.path()
-    }
-
-    async fn run(&self, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
-        let mut cmd = Command::new(&self.bin);
-        cmd.env("HOME", self.home())
-            .env("KUBECONFIG", self.home().join("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(self.home().join("cache"))
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = cmd.spawn().expect("spawn kubectl");
-        let mut si = child.stdin.take().expect("stdin");
-        if let Some(input) = stdin {
-            use tokio::io::AsyncWriteExt;
-            si.write_all(input.as_bytes()).await.expect("write stdin");
-        }
-        drop(si);
-        let out = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
-            .await
-            .expect("kubectl hung")
-            .expect("kubectl output");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    /// Runs and asserts success; returns stdout.
-    async fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let (code, out, err) = self.run(args, stdin).await;
-        assert_eq!(code, 0, "kubectl {args:?}: {out}{err}");
-        out
-    }
-
-    async fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["-o", "json"]);
-        let out = self.ok(&a, None).await;
-        serde_json::from_str(&out).expect("kubectl -o json")
-    }
-
-    /// Polls `kubectl get ... -o json` until `done` holds (60 s at most).
-    async fn until(&self, args: &[&str], what: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let mut last = Value::Null;
-        for _ in 0..300 {
-            let mut a = args.to_vec();
-            a.extend(["-o", "json"]);
-            let (code, out, _) = self.run(&a, None).await;
-            if code == 0 {
-                last = serde_json::from_str(&out).unwrap_or(Value::Null);
-                if done(&last) {
-                    return last;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!("timed out waiting for {what}; last: {last:#}");
-    }
+    let k = Kubectl::for_handle(&handle);
+    (handle, k)
 }
 
 fn items(v: &Value) -> Vec<Value> {
@@ -128,7 +50,7 @@ spec:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_create_works() {
-    let k = start().await;
+    let (_api, k) = start().await;
     let out = k
         .ok(&["create", "--validate=false", "-f", "-"], Some(DEPLOY))
         .await;
@@ -145,7 +67,7 @@ async fn kubectl_create_works() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_deployment_rollout_history_undo_scale_delete() {
-    let k = start().await;
+    let (_api, k) = start().await;
     k.ok(
         &["apply", "--server-side", "--validate=false", "-f", "-"],
         Some(DEPLOY),
@@ -295,7 +217,7 @@ data: {a: b}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_finalizers_and_terminating_namespace() {
-    let k = start().await;
+    let (_api, k) = start().await;
     k.ok(
         &["apply", "--server-side", "--validate=false", "-f", "-"],
         Some(HELD),

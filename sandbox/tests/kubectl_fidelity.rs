@@ -5,76 +5,16 @@
 
 mod common;
 
-use mlstack_sandbox::{kubeconfig, KubeApi, SandboxConfig};
+use common::kctl::Kubectl;
+use mlstack_sandbox::{KubeApi, SandboxConfig};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-use tokio::process::Command;
-
-struct Kubectl {
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Kubectl {
-    async fn run(&self, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
-        let dir: &Path = self.dir.path();
-        let mut child = Command::new(&self.bin)
-            .env("HOME", dir)
-            .env("KUBECONFIG", dir.join("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(dir.join("cache"))
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn kubectl");
-        let mut si = child.stdin.take().expect("stdin");
-        if let Some(input) = stdin {
-            use tokio::io::AsyncWriteExt;
-            si.write_all(input.as_bytes()).await.expect("write stdin");
-        }
-        drop(si);
-        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-            .await
-            .expect("kubectl hung")
-            .expect("kubectl output");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    async fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let (code, out, err) = self.run(args, stdin).await;
-        assert_eq!(code, 0, "kubectl {args:?}: {out}{err}");
-        out
-    }
-
-    async fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["-o", "json"]);
-        let out = self.ok(&a, None).await;
-        serde_json::from_str(&out).expect("kubectl printed JSON")
-    }
-}
 
 async fn start() -> (mlstack_sandbox::Handle, Kubectl) {
     let handle = KubeApi::start(SandboxConfig::default())
         .await
         .expect("sandbox starts");
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("kubeconfig"), kubeconfig(&handle)).expect("kubeconfig");
-    (
-        handle,
-        Kubectl {
-            bin: common::kubectl(),
-            dir,
-        },
-    )
+    let k = Kubectl::for_handle(&handle);
+    (handle, k)
 }
 
 fn deployment(env: &[&str], ports: &[u16], sidecar: bool) -> String {

@@ -72,4 +72,22 @@ impl Kubectl {
         let out = self.ok(&a, None).await;
         serde_json::from_str(&out).expect("kubectl printed JSON")
     }
+
+    /// Polls `kubectl get ... -o json` until `done` holds (60 s at most).
+    pub async fn until(&self, args: &[&str], what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..300 {
+            let mut a = args.to_vec();
+            a.extend(["-o", "json"]);
+            let (code, out, _) = self.run(&a, None).await;
+            if code == 0 {
+                last = serde_json::from_str(&out).unwrap_or(Value::Null);
+                if done(&last) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("timed out waiting for {what}; last: {last:#}");
+    }
 }
