@@ -9,29 +9,6 @@ mod common;
 
 use common::mlflow::Mlflow;
 use common::{SandboxDown, Work};
-use std::path::Path;
-
-/// A scratch directory with the repository's modules beside the stack file.
-fn work_with_modules() -> Work {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let p = e.unwrap().path();
-            let dest = to.join(p.file_name().unwrap());
-            if p.is_dir() {
-                copy(&p, &dest);
-            } else {
-                std::fs::copy(&p, &dest).unwrap();
-            }
-        }
-    }
-    let w = Work::new();
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("modules"),
-        &w.path("modules"),
-    );
-    w
-}
 
 fn stack(url: &str, extra_inputs: &str) -> String {
     format!(
@@ -82,7 +59,7 @@ fn rendered(w: &Work, file: &str) -> String {
 
 #[test]
 fn an_ab_split_renders_the_exact_weights_with_the_plain_engine() {
-    let w = work_with_modules();
+    let w = Work::with_modules();
     w.write("stack.yaml", &stack("http://127.0.0.1:9", AB));
     let r = w.run(&["render", "stack.yaml", "--out", "out"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -144,7 +121,7 @@ fn an_ab_split_renders_the_exact_weights_with_the_plain_engine() {
 
 #[test]
 fn an_ab_split_renders_the_exact_weights_with_the_seldon_engine() {
-    let w = work_with_modules();
+    let w = Work::with_modules();
     let extra = format!("      engine: seldon\n{AB}");
     w.write(
         "stack.yaml",
@@ -182,7 +159,7 @@ fn an_ab_split_renders_the_exact_weights_with_the_seldon_engine() {
 
 #[test]
 fn splits_that_do_not_add_up_and_strategies_not_built_are_refused_at_the_stacks_line() {
-    let w = work_with_modules();
+    let w = Work::with_modules();
     let cases = [
         (
             AB.replace("candidate: 20", "candidate: 30"),
@@ -241,7 +218,7 @@ fn a_moved_alias_plans_exactly_the_candidates_deployment_in_the_sandbox() {
     let v2 = m.register("fraud", &[]);
     m.alias("fraud", "champion", &v1);
     m.alias("fraud", "challenger", &v2);
-    let w = work_with_modules();
+    let w = Work::with_modules();
     let _down = SandboxDown(&w);
     w.write("stack.yaml", &stack(&m.uri, AB));
     let up = w.run(&["sandbox", "up", "--ready-delay", "50ms"]);

@@ -10,33 +10,11 @@ use common::mlflow::Mlflow;
 use common::prometheus::{Mix, Prometheus};
 use common::{tool, SandboxDown, Work};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const APP: &str = "fraud-detection";
 const ROLLOUT: &str = "module.api.rollout";
-
-fn work_with_modules() -> Work {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let p = e.unwrap().path();
-            let dest = to.join(p.file_name().unwrap());
-            if p.is_dir() {
-                copy(&p, &dest);
-            } else {
-                std::fs::copy(&p, &dest).unwrap();
-            }
-        }
-    }
-    let w = Work::new();
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("modules"),
-        &w.path("modules"),
-    );
-    w
-}
 
 fn stack(mlflow: &str, rollout: &str) -> String {
     format!(
@@ -75,7 +53,7 @@ impl Rig {
         let v1 = m.register("fraud", &[]);
         let v2 = m.register("fraud", &[]);
         m.alias("fraud", "champion", &v1);
-        let w = work_with_modules();
+        let w = Work::with_modules();
         w.write("stack.yaml", &stack(&m.uri, rollout));
         let up = w.run(&["sandbox", "up", "--ready-delay", ready_delay]);
         assert_eq!(up.code, 0, "{up:?}");

@@ -7,28 +7,6 @@ mod common;
 use common::{tool, Work};
 use std::path::Path;
 
-/// A scratch directory with the repository's modules beside the stack file.
-fn work_with_modules() -> Work {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let p = e.unwrap().path();
-            let dest = to.join(p.file_name().unwrap());
-            if p.is_dir() {
-                copy(&p, &dest);
-            } else {
-                std::fs::copy(&p, &dest).unwrap();
-            }
-        }
-    }
-    let w = Work::new();
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("modules"),
-        &w.path("modules"),
-    );
-    w
-}
-
 /// The text with every line's indentation removed, so checks read as plain key sequences.
 fn flat(text: &str) -> String {
     text.lines().map(str::trim).collect::<Vec<_>>().join("\n")
@@ -46,7 +24,7 @@ modules:
 
 #[test]
 fn model_serving_defaults() {
-    let w = work_with_modules();
+    let w = Work::with_modules();
     w.write("stack.yaml", SERVING);
     let r = w.run(&["render", "stack.yaml", "--out", "out"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -100,7 +78,7 @@ fn invalid(w: &Work, stack: &str) -> String {
 
 #[test]
 fn bad_input_is_reported_at_the_stacks_line() {
-    let w = work_with_modules();
+    let w = Work::with_modules();
     let out = invalid(&w, &format!("{SERVING}      min_replicas: 0\n"));
     assert!(out.contains("stack.yaml:9:21"), "{out}");
     assert!(out.contains("min_replicas"), "{out}");
@@ -127,7 +105,7 @@ fn bad_input_is_reported_at_the_stacks_line() {
 
 #[test]
 fn other_modules_check_their_inputs() {
-    let w = work_with_modules();
+    let w = Work::with_modules();
     let out = invalid(
         &w,
         "stack: { name: demo }
@@ -193,7 +171,7 @@ modules:
 /// the generated rule file itself (so the real promtool accepts it), labelled for its selector.
 #[test]
 fn operator_mode_emits_prometheus_rules_promtool_accepts() {
-    let w = work_with_modules();
+    let w = Work::with_modules();
     w.write(
         "stack.yaml",
         "stack: { name: demo }
@@ -279,7 +257,7 @@ fn kind_name(o: &serde_json::Value) -> String {
 /// (Services, ServiceAccount, RBAC, rules or config ConfigMaps) is left without its workload.
 #[test]
 fn operator_mode_objects_are_consistent_and_leave_no_plain_mode_orphans() {
-    let w = work_with_modules();
+    let w = Work::with_modules();
     let stack = w.write(
         "stack.yaml",
         "stack: { name: demo }

@@ -1,32 +1,28 @@
 //! A real MLflow tracking server (`mlflow server`, PyPI `mlflow`, SQLite backend) on a free
 //! loopback port, and MLflow's own Python client to register versions and move aliases.
-//! The server and its workers run in their own process group, killed on drop.
+//! The server and its workers run in their own process group, ended on drop (`services::Proc`).
 
+use super::services::{free_port, wait_ready, Proc};
 use super::tool;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 pub struct Mlflow {
-    child: Child,
+    server: Proc,
     pub uri: String,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 impl Mlflow {
     /// Starts the server and waits for `/health` (a missing `mlflow` fails the test:
     /// scripts/check.sh installs it).
     pub fn start() -> Mlflow {
-        use std::os::unix::process::CommandExt;
         let bin = tool("mlflow");
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let child = Command::new(bin)
-            .arg("server")
+        let port = free_port();
+        let mut cmd = Command::new(bin);
+        cmd.arg("server")
             .arg("--backend-store-uri")
             .arg(format!(
                 "sqlite:///{}",
@@ -46,35 +42,19 @@ impl Mlflow {
             // MLflow 3 starts a pool of job consumers (huey) beside the server; the registry
             // needs none, and they cost a loaded CI machine seconds of CPU per server.
             .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
-            .env("DO_NOT_TRACK", "true")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .expect("start mlflow server");
-        let m = Mlflow {
-            child,
+            .env("DO_NOT_TRACK", "true");
+        let mut server = Proc::spawn("server", dir.path(), &mut cmd);
+        wait_ready(port, "/health", &mut server, Duration::from_secs(120));
+        Mlflow {
+            server,
             uri: format!("http://127.0.0.1:{port}"),
-            dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if health(port) {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mlflow server did not start: {}",
-                m.log()
-            );
-            std::thread::sleep(Duration::from_millis(200));
+            _dir: dir,
         }
-        m
     }
 
+    /// The server's log, for failure messages.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        std::fs::read_to_string(&self.server.log).unwrap_or_default()
     }
 
     fn script(&self, args: &[&str]) -> String {
@@ -83,9 +63,6 @@ impl Mlflow {
             .arg(&self.uri)
             .args(args)
             .env("MLFLOW_DISABLE_TELEMETRY", "true")
-            // MLflow 3 starts a pool of job consumers (huey) beside the server; the registry
-            // needs none, and they cost a loaded CI machine seconds of CPU per server.
-            .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
             .env("DO_NOT_TRACK", "true")
             .output()
             .expect("python3");
@@ -117,41 +94,6 @@ impl Mlflow {
     }
 }
 
-impl Drop for Mlflow {
-    fn drop(&mut self) {
-        // The server forks workers: end the whole group.
-        unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-    }
-}
-
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mlflow/registry.py")
-}
-
-fn health(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut buf = [0u8; 12];
-    s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.1 200")
 }

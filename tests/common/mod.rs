@@ -79,6 +79,29 @@ impl Work {
         }
     }
 
+    /// A scratch directory with a copy of the repository's `modules/` beside the stack file
+    /// (stacks name built-in modules by path relative to themselves).
+    pub fn with_modules() -> Work {
+        fn copy(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).unwrap();
+            for e in std::fs::read_dir(from).unwrap() {
+                let p = e.unwrap().path();
+                let dest = to.join(p.file_name().unwrap());
+                if p.is_dir() {
+                    copy(&p, &dest);
+                } else {
+                    std::fs::copy(&p, &dest).unwrap();
+                }
+            }
+        }
+        let w = Work::new();
+        copy(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("modules"),
+            &w.path("modules"),
+        );
+        w
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }

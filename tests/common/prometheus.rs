@@ -6,10 +6,11 @@
 //! monitoring module's pod discovery does, so the module's default analysis queries apply.
 //! Both stop on drop (Prometheus's process group is killed).
 
+use super::services::{free_port, http, urlencode, wait_ready, Proc};
 use super::tool;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,19 +34,13 @@ struct Counters {
 }
 
 pub struct Prometheus {
-    child: Child,
+    proc: Proc,
+    port: u16,
     pub url: String,
     counters: Arc<Mutex<Counters>>,
     stop: Arc<AtomicBool>,
     exporter_port: u16,
     _dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 fn metrics(c: &mut Counters) -> String {
@@ -90,38 +85,10 @@ fn serve(listener: TcpListener, counters: Arc<Mutex<Counters>>, stop: Arc<Atomic
     }
 }
 
-/// `GET path` on loopback; the body of a 200 answer.
-pub fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 impl Prometheus {
     /// Starts the exporter for app `app` in namespace `ns` (its pod named like the app's
     /// candidate) and Prometheus scraping it every second; waits until it is ready.
     pub fn start(app: &str, ns: &str, mix: Mix) -> Prometheus {
-        use std::os::unix::process::CommandExt;
         let bin = tool("prometheus");
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = TcpListener::bind("127.0.0.1:0").expect("exporter port");
@@ -146,38 +113,27 @@ impl Prometheus {
         let cfg = dir.path().join("prometheus.yml");
         std::fs::write(&cfg, config).expect("config");
         let port = free_port();
-        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
-        let child = Command::new(bin)
-            .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .expect("start prometheus");
-        let p = Prometheus {
-            child,
+        let mut proc = Proc::spawn(
+            "prometheus",
+            dir.path(),
+            Command::new(bin)
+                .arg(format!("--config.file={}", cfg.display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.path().join("data").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}")),
+        );
+        wait_ready(port, "/-/ready", &mut proc, Duration::from_secs(60));
+        Prometheus {
+            proc,
+            port,
             url: format!("http://127.0.0.1:{port}"),
             counters,
             stop,
             exporter_port,
             _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while http_get(port, "/-/ready").is_none() {
-            assert!(Instant::now() < deadline, "prometheus not ready in 60 s");
-            std::thread::sleep(Duration::from_millis(100));
         }
-        p
-    }
-
-    fn port(&self) -> u16 {
-        self.url.rsplit(':').next().unwrap().parse().unwrap()
     }
 
     /// Changes the traffic mix from the next scrape on.
@@ -192,10 +148,10 @@ impl Prometheus {
 
     /// The one value of an instant query, if it has one.
     pub fn value(&self, query: &str) -> Option<f64> {
-        let body = http_get(
-            self.port(),
-            &format!("/api/v1/query?query={}", encode(query)),
-        )?;
+        let path = format!("/api/v1/query?query={}", urlencode(query));
+        let Some((200, body)) = http(self.port, "GET", &path, None) else {
+            return None;
+        };
         let v: serde_json::Value = serde_json::from_str(&body).ok()?;
         v["data"]["result"][0]["value"][1]
             .as_str()?
@@ -218,22 +174,10 @@ impl Prometheus {
 }
 
 impl Drop for Prometheus {
+    /// Stops the exporter thread (a last connection wakes its accept); `proc` then ends
+    /// Prometheus's process group.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(("127.0.0.1", self.exporter_port));
-        unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
-        }
-        let _ = self.child.wait();
     }
 }
