@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::cloud::{network, quick, start};
+use common::cloud::{cluster, quick, start};
 use common::Client;
 use serde_json::json;
 
@@ -13,31 +13,8 @@ const F: &str = "b1gfolder0000000001";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_runs_its_own_kubernetes_api() {
     let (h, c) = start(quick()).await;
-    let (net, subnet) = network(&c, F, "k8s").await;
-    let sa = c
-        .create(
-            "/iam/v1/serviceAccounts",
-            &json!({"folderId": F, "name": "k8s-sa"}),
-        )
-        .await["metadata"]["serviceAccountId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (code, op) = c
-        .post(
-            "/managed-kubernetes/v1/clusters",
-            &json!({"folderId": F, "name": "main", "networkId": net,
-                    "serviceAccountId": sa, "nodeServiceAccountId": sa,
-                    "masterSpec": {"zonalMasterSpec": {"zoneId": "ru-central1-a",
-                                   "internalV4AddressSpec": {"subnetId": subnet},
-                                   "externalV4AddressSpec": {}},
-                                   "version": "1.30"},
-                    "releaseChannel": "REGULAR"}),
-        )
-        .await;
-    assert_eq!(code, 200, "{op}");
-    let id = op["metadata"]["clusterId"].as_str().unwrap().to_string();
-    let done = c.wait(&op).await;
+    let (done, subnet) = cluster(&c, F, "main").await;
+    let id = done["response"]["id"].as_str().unwrap().to_string();
     let cluster = &done["response"];
     assert_eq!(
         cluster["@type"],

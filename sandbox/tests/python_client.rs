@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::cloud::{network, quick, start as start_cloud};
+use common::cloud::{cluster, quick, start as start_cloud};
 use mlstack_sandbox::{kubeconfig, kubeconfig_for, KubeApi, SandboxConfig};
-use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
 use tokio::process::Command;
@@ -57,30 +56,7 @@ const F: &str = "b1gfolder0000000001";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_against_a_cluster_api() {
     let (h, c) = start_cloud(quick()).await;
-    let (net, subnet) = network(&c, F, "py").await;
-    let sa = c
-        .create(
-            "/iam/v1/serviceAccounts",
-            &json!({"folderId": F, "name": "py-sa"}),
-        )
-        .await["metadata"]["serviceAccountId"]
-        .as_str()
-        .expect("service account id")
-        .to_string();
-    let (code, op) = c
-        .post(
-            "/managed-kubernetes/v1/clusters",
-            &json!({"folderId": F, "name": "py", "networkId": net,
-                    "serviceAccountId": sa, "nodeServiceAccountId": sa,
-                    "masterSpec": {"zonalMasterSpec": {"zoneId": "ru-central1-a",
-                                   "internalV4AddressSpec": {"subnetId": subnet},
-                                   "externalV4AddressSpec": {}},
-                                   "version": "1.30"},
-                    "releaseChannel": "REGULAR"}),
-        )
-        .await;
-    assert_eq!(code, 200, "{op}");
-    let done = c.wait(&op).await;
+    let (done, _) = cluster(&c, F, "py").await;
     let cluster = &done["response"];
     let endpoint = cluster["master"]["endpoints"]["externalV4Endpoint"]
         .as_str()

@@ -90,3 +90,32 @@ pub async fn network(c: &Client, folder: &str, name: &str) -> (String, String) {
     let subnet = op["metadata"]["subnetId"].as_str().unwrap().to_string();
     (net, subnet)
 }
+
+/// A zonal Managed Kubernetes cluster `name` (with its network and service account) in folder
+/// `f`; returns the finished create operation (its `response` is the cluster) and the subnet.
+pub async fn cluster(c: &Client, folder: &str, name: &str) -> (Value, String) {
+    let (net, subnet) = network(c, folder, name).await;
+    let sa = c
+        .create(
+            "/iam/v1/serviceAccounts",
+            &json!({"folderId": folder, "name": format!("{name}-sa")}),
+        )
+        .await["metadata"]["serviceAccountId"]
+        .as_str()
+        .expect("service account id")
+        .to_string();
+    let (code, op) = c
+        .post(
+            "/managed-kubernetes/v1/clusters",
+            &json!({"folderId": folder, "name": name, "networkId": net,
+                    "serviceAccountId": sa, "nodeServiceAccountId": sa,
+                    "masterSpec": {"zonalMasterSpec": {"zoneId": "ru-central1-a",
+                                   "internalV4AddressSpec": {"subnetId": subnet},
+                                   "externalV4AddressSpec": {}},
+                                   "version": "1.30"},
+                    "releaseChannel": "REGULAR"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{op}");
+    (c.wait(&op).await, subnet)
+}
